@@ -1,0 +1,709 @@
+"""A/B-test statistics from per-arm summary statistics: tests, intervals, power, sequential designs.
+
+Pure numpy/scipy, no I/O; fetching aggregates and wording verdicts belong to the evaluator.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import ClassVar, SupportsIndex, overload
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize, special
+from scipy import stats as sps
+
+FloatArray = npt.NDArray[np.float64]
+
+Z_TEST = "two-proportion z-test (pooled)"
+FISHER = "Fisher's exact test"
+DELTA_RATIO = "delta-method ratio z-test (unit: post)"
+WELCH = "Welch's t-test"
+WELCH_LOG = "Welch's t-test on log1p scale"
+
+# Fisher's exact test replaces the z-test when an expected cell count of the 2x2 table is below
+# this (Cochran's rule for the chi-square approximation).
+MIN_EXPECTED_CELL = 5.0
+
+# Points per unit of the Jennison & Turnbull (2000, ch. 19) integration grid; r = 32 gives
+# boundaries accurate to about 1e-6.
+_GRID_R = 32
+
+# Relative slack on Cauchy-Schwarz checks of summed moments, for float rounding upstream.
+_MOMENT_SLACK = 1e-9
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+
+
+def _as_int(name: str, value: object) -> int:
+    if isinstance(value, SupportsIndex):
+        return operator.index(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(f"{name} must be a whole number, got {value!r}")
+
+
+def _as_finite(name: str, value: float) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return number
+
+
+def _check_second_moment(name: str, n: int, total: float, total_sq: float) -> None:
+    if total_sq < 0:
+        raise ValueError(f"{name}: sum of squares must be >= 0, got {total_sq}")
+    if total * total > n * total_sq * (1.0 + _MOMENT_SLACK) + 1e-12:
+        raise ValueError(
+            f"{name}: sum^2 = {total * total} exceeds n * sum of squares = {n * total_sq}; "
+            "the moments cannot come from real data (fields swapped?)"
+        )
+
+
+@dataclass(frozen=True)
+class ArmCounts:
+    """Impression-level counts of one arm: `successes` (e.g. engagements) out of `n` trials."""
+
+    n: int
+    successes: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", _as_int("n", self.n))
+        object.__setattr__(self, "successes", _as_int("successes", self.successes))
+        if self.n < 0:
+            raise ValueError(f"n must be >= 0, got {self.n}")
+        if self.successes < 0:
+            raise ValueError(f"successes must be >= 0, got {self.successes}")
+        if self.successes > self.n:
+            raise ValueError(f"successes ({self.successes}) cannot exceed n ({self.n})")
+
+
+@dataclass(frozen=True)
+class ArmRatio:
+    """Per-post sums of one arm for a ratio metric sum(num) / sum(den), e.g. engagement rate.
+
+    `sum_num_sq`, `sum_den_sq` and `sum_num_den` are sums over posts of num^2, den^2 and num*den.
+    """
+
+    posts: int
+    sum_num: float
+    sum_den: float
+    sum_num_sq: float
+    sum_den_sq: float
+    sum_num_den: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "posts", _as_int("posts", self.posts))
+        if self.posts < 0:
+            raise ValueError(f"posts must be >= 0, got {self.posts}")
+        for name in ("sum_num", "sum_den", "sum_num_sq", "sum_den_sq", "sum_num_den"):
+            object.__setattr__(self, name, _as_finite(name, getattr(self, name)))
+        if self.sum_den < 0:
+            raise ValueError(f"sum_den must be >= 0, got {self.sum_den}")
+        _check_second_moment("num", self.posts, self.sum_num, self.sum_num_sq)
+        _check_second_moment("den", self.posts, self.sum_den, self.sum_den_sq)
+        bound = self.sum_num_sq * self.sum_den_sq * (1.0 + _MOMENT_SLACK) + 1e-12
+        if self.sum_num_den * self.sum_num_den > bound:
+            raise ValueError("sum_num_den^2 exceeds sum_num_sq * sum_den_sq (Cauchy-Schwarz)")
+
+
+@dataclass(frozen=True)
+class ArmMoments:
+    """Per-post moments of one arm for a continuous value x >= 0 (e.g. video views).
+
+    `total_log` and `total_log_sq` are sums of log1p(x) and log1p(x)^2.
+    """
+
+    n: int
+    total: float
+    total_sq: float
+    total_log: float
+    total_log_sq: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", _as_int("n", self.n))
+        if self.n < 0:
+            raise ValueError(f"n must be >= 0, got {self.n}")
+        for name in ("total", "total_sq", "total_log", "total_log_sq"):
+            object.__setattr__(self, name, _as_finite(name, getattr(self, name)))
+        _check_second_moment("raw", self.n, self.total, self.total_sq)
+        _check_second_moment("log1p", self.n, self.total_log, self.total_log_sq)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of a two-arm comparison; differences are b - a, intervals at level 1 - alpha.
+
+    `rel_*` is b / a - 1 with a log-scale (delta-method) interval; None when a's estimate is 0.
+    `statistic` is z or t; None for Fisher's exact test. `std_error` is the (unpooled) standard
+    error of `diff`, the variance to hand to `msprt_p_value`.
+    """
+
+    __test__: ClassVar[bool] = False  # not a pytest test class despite its name
+
+    method: str
+    unit: str
+    estimate_a: float
+    estimate_b: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    rel_diff: float | None
+    rel_ci_low: float | None
+    rel_ci_high: float | None
+    p_value: float
+    statistic: float | None
+    std_error: float
+
+
+@dataclass(frozen=True)
+class SequentialDecision:
+    """Decision of a group-sequential test at its current look (look is 1-based)."""
+
+    reject: bool
+    boundary: float
+    spent_alpha: float
+    look: int
+    info_fraction: float
+
+
+def _relative(
+    est_a: float, var_a: float, est_b: float, var_b: float, crit: float
+) -> tuple[float | None, float | None, float | None]:
+    """b / a - 1 with the interval exp(log(b / a) +- crit * se) - 1, se by the delta method.
+
+    se^2 = var_a / a^2 + var_b / b^2 (log-ratio interval, no Fieller). No interval when b <= 0.
+    """
+    if est_a <= 0:
+        return None, None, None
+    rel = est_b / est_a - 1.0
+    if est_b <= 0:
+        return rel, None, None
+    log_ratio = math.log(est_b / est_a)
+    se = math.sqrt(var_a / est_a**2 + var_b / est_b**2)
+    return rel, math.expm1(log_ratio - crit * se), math.expm1(log_ratio + crit * se)
+
+
+def _two_sided_normal_p(z: float) -> float:
+    return min(1.0, 2.0 * float(special.ndtr(-abs(z))))
+
+
+def _z_or_degenerate(diff: float, se: float) -> tuple[float, float]:
+    """(z, p) for diff / se; with no noise at all, equal arms give p = 1 and unequal ones p = 0."""
+    if se > 0:
+        z = diff / se
+        return z, _two_sided_normal_p(z)
+    if diff == 0:
+        return 0.0, 1.0
+    return math.copysign(math.inf, diff), 0.0
+
+
+def _fisher_two_sided(x: int, row: int, other_row: int, col: int) -> float:
+    """Two-sided Fisher p for x successes out of `row`, `col` successes in both rows together.
+
+    Sums the hypergeometric tables no more likely than the observed one, with R's relative
+    tolerance 1e-7 for ties. The same value as scipy.stats.fisher_exact, but it enumerates the
+    support by the pmf ratio recurrence, so it stays fast for rows of 1e9 impressions where
+    scipy's hypergeom takes seconds; the support has at most min(row, other_row, col) + 1 tables.
+    """
+    lo, hi = max(0, col - other_row), min(row, col)
+    k = np.arange(lo, hi, dtype=np.float64)
+    log_step = np.log((row - k) * (col - k)) - np.log((k + 1) * (other_row - col + k + 1))
+    log_pmf = np.concatenate(([0.0], np.cumsum(log_step)))
+    pmf = np.exp(log_pmf - log_pmf.max())
+    pmf /= pmf.sum()
+    observed = pmf[x - lo]
+    return min(1.0, float(pmf[pmf <= observed * (1.0 + 1e-7)].sum()))
+
+
+def compare_proportions(a: ArmCounts, b: ArmCounts, *, alpha: float = 0.05) -> TestResult:
+    """Two-sided test that both arms succeed at the same rate, impressions as independent trials.
+
+    Pooled two-proportion z-test (equal to Pearson's chi-square without continuity correction).
+    When any expected cell of the 2x2 table, row total * column total / grand total, is below 5,
+    two-sided Fisher's exact test instead (statistic None). Interval for b - a: unpooled Wald;
+    for b / a - 1: log-ratio delta method. Assumes independent Bernoulli trials, so it fits one
+    post shown to a split audience, not a rate over several posts (use `compare_ratio`).
+    Zero successes in both arms, or identical arms, give p = 1. ValueError if an arm has n = 0.
+    """
+    _check_alpha(alpha)
+    if a.n == 0 or b.n == 0:
+        raise ValueError("each arm needs at least one impression (n > 0)")
+    p_a = a.successes / a.n
+    p_b = b.successes / b.n
+    diff = p_b - p_a
+    var_a = p_a * (1.0 - p_a) / a.n
+    var_b = p_b * (1.0 - p_b) / b.n
+    se = math.sqrt(var_a + var_b)
+    crit = float(sps.norm.isf(alpha / 2.0))
+
+    total = a.n + b.n
+    hits = a.successes + b.successes
+    min_expected = min(a.n, b.n) * min(hits, total - hits) / total
+    statistic: float | None
+    if min_expected < MIN_EXPECTED_CELL:
+        method = FISHER
+        statistic = None
+        if hits == 0 or hits == total:
+            p_value = 1.0
+        else:
+            p_value = _fisher_two_sided(b.successes, b.n, a.n, hits)
+    else:
+        method = Z_TEST
+        pooled = hits / total
+        se0 = math.sqrt(pooled * (1.0 - pooled) * (1.0 / a.n + 1.0 / b.n))
+        statistic, p_value = _z_or_degenerate(diff, se0)
+
+    rel, rel_low, rel_high = _relative(p_a, var_a, p_b, var_b, crit)
+    return TestResult(
+        method=method,
+        unit="impression",
+        estimate_a=p_a,
+        estimate_b=p_b,
+        diff=diff,
+        ci_low=diff - crit * se,
+        ci_high=diff + crit * se,
+        rel_diff=rel,
+        rel_ci_low=rel_low,
+        rel_ci_high=rel_high,
+        p_value=p_value,
+        statistic=statistic,
+        std_error=se,
+    )
+
+
+def compare_proportions_many(
+    a_n: npt.ArrayLike,
+    a_s: npt.ArrayLike,
+    b_n: npt.ArrayLike,
+    b_s: npt.ArrayLike,
+    *,
+    alpha: float = 0.05,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Pooled two-proportion z-test element-wise over arrays; returns (z, p, diff, ci_low, ci_high).
+
+    Same test and unpooled Wald interval as `compare_proportions`, but never falls back to Fisher's
+    exact test: check expected cells yourself for small counts. Where neither arm varies (all
+    successes or none) z = 0 and p = 1. ValueError if any n <= 0 or successes are outside [0, n].
+    """
+    _check_alpha(alpha)
+    na = np.asarray(a_n, dtype=np.float64)
+    sa = np.asarray(a_s, dtype=np.float64)
+    nb = np.asarray(b_n, dtype=np.float64)
+    sb = np.asarray(b_s, dtype=np.float64)
+    if (na <= 0).any() or (nb <= 0).any():
+        raise ValueError("each arm needs at least one impression (n > 0)")
+    if (sa < 0).any() or (sb < 0).any() or (sa > na).any() or (sb > nb).any():
+        raise ValueError("successes must lie in [0, n]")
+    inv_a = 1.0 / na
+    inv_b = 1.0 / nb
+    p_a = sa * inv_a
+    p_b = sb * inv_b
+    diff = p_b - p_a
+    pooled = (sa + sb) / (na + nb)
+    var0 = pooled * (1.0 - pooled) * (inv_a + inv_b)
+    z = np.zeros_like(diff)
+    np.divide(diff, np.sqrt(var0), out=z, where=var0 > 0)
+    p = np.minimum(1.0, 2.0 * special.ndtr(-np.abs(z)))
+    crit = float(special.ndtri(1.0 - alpha / 2.0))
+    half = crit * np.sqrt(p_a * (1.0 - p_a) * inv_a + p_b * (1.0 - p_b) * inv_b)
+    return z, p, diff, diff - half, diff + half
+
+
+def _ratio_and_variance(arm: ArmRatio, name: str) -> tuple[float, float]:
+    if arm.posts < 2:
+        raise ValueError(f"arm {name} needs at least 2 posts for a per-post variance")
+    if arm.sum_den <= 0:
+        raise ValueError(f"arm {name} has no denominator (sum_den = 0)")
+    ratio = arm.sum_num / arm.sum_den
+    # sum over posts of (num - ratio * den)^2; the residuals sum to zero by construction.
+    resid_sq = arm.sum_num_sq - 2.0 * ratio * arm.sum_num_den + ratio * ratio * arm.sum_den_sq
+    n = arm.posts
+    variance = max(resid_sq, 0.0) * n / ((n - 1) * arm.sum_den**2)
+    return ratio, variance
+
+
+def compare_ratio(a: ArmRatio, b: ArmRatio, *, alpha: float = 0.05) -> TestResult:
+    """Two-sided z-test of a ratio metric sum(num) / sum(den) with the post as the random unit.
+
+    Delta-method variance of each arm's ratio from per-post moments:
+    Var(R) = sum_i (num_i - R den_i)^2 / (n (n - 1) mean(den)^2), arms independent; z against the
+    normal, so it assumes enough posts for the ratio to be near-normal (roughly 30+; with fewer
+    it is optimistic). Intervals: Wald for b - a, log-ratio delta method for b / a - 1. If no post
+    varies in either arm, equal ratios give p = 1 and different ones p = 0.
+    ValueError if an arm has fewer than 2 posts or sum_den = 0.
+    """
+    _check_alpha(alpha)
+    r_a, var_a = _ratio_and_variance(a, "a")
+    r_b, var_b = _ratio_and_variance(b, "b")
+    diff = r_b - r_a
+    se = math.sqrt(var_a + var_b)
+    z, p_value = _z_or_degenerate(diff, se)
+    crit = float(sps.norm.isf(alpha / 2.0))
+    rel, rel_low, rel_high = _relative(r_a, var_a, r_b, var_b, crit)
+    return TestResult(
+        method=DELTA_RATIO,
+        unit="post",
+        estimate_a=r_a,
+        estimate_b=r_b,
+        diff=diff,
+        ci_low=diff - crit * se,
+        ci_high=diff + crit * se,
+        rel_diff=rel,
+        rel_ci_low=rel_low,
+        rel_ci_high=rel_high,
+        p_value=p_value,
+        statistic=z,
+        std_error=se,
+    )
+
+
+def _mean_and_var(n: int, total: float, total_sq: float) -> tuple[float, float]:
+    mean = total / n
+    return mean, max(total_sq - total * mean, 0.0) / (n - 1)
+
+
+def compare_means(
+    a: ArmMoments, b: ArmMoments, *, alpha: float = 0.05, log_scale: bool = False
+) -> TestResult:
+    """Two-sided Welch's t-test (unequal variances) of per-post means, from summary statistics.
+
+    `log_scale=True` compares means of log1p(x), the choice for skewed values such as video views;
+    then estimates, diff and its interval are on the log1p scale and rel_diff = exp(diff) - 1 is
+    the ratio of geometric means of 1 + x, minus 1. On the raw scale rel_diff is b / a - 1 with a
+    log-ratio delta-method interval. Intervals use the Welch-Satterthwaite t quantile. Assumes
+    independent posts and near-normal means. If no post varies in either arm, equal means give
+    p = 1 and different ones p = 0. ValueError if an arm has fewer than 2 posts.
+    """
+    _check_alpha(alpha)
+    if a.n < 2 or b.n < 2:
+        raise ValueError("each arm needs at least 2 posts for Welch's t-test")
+    if log_scale:
+        mean_a, var_a = _mean_and_var(a.n, a.total_log, a.total_log_sq)
+        mean_b, var_b = _mean_and_var(b.n, b.total_log, b.total_log_sq)
+    else:
+        mean_a, var_a = _mean_and_var(a.n, a.total, a.total_sq)
+        mean_b, var_b = _mean_and_var(b.n, b.total, b.total_sq)
+    diff = mean_b - mean_a
+    se2_a = var_a / a.n
+    se2_b = var_b / b.n
+    se = math.sqrt(se2_a + se2_b)
+    statistic: float
+    if se > 0:
+        welch = sps.ttest_ind_from_stats(
+            mean_b, math.sqrt(var_b), b.n, mean_a, math.sqrt(var_a), a.n, equal_var=False
+        )
+        statistic, p_value = float(welch.statistic), min(1.0, float(welch.pvalue))
+        df = (se2_a + se2_b) ** 2 / (se2_a**2 / (a.n - 1) + se2_b**2 / (b.n - 1))
+        crit = float(sps.t.isf(alpha / 2.0, df))
+    else:
+        statistic, p_value = _z_or_degenerate(diff, se)
+        crit = 0.0
+    ci_low, ci_high = diff - crit * se, diff + crit * se
+    rel: float | None
+    rel_low: float | None
+    rel_high: float | None
+    if log_scale:
+        rel, rel_low, rel_high = math.expm1(diff), math.expm1(ci_low), math.expm1(ci_high)
+    else:
+        rel, rel_low, rel_high = _relative(mean_a, se2_a, mean_b, se2_b, crit)
+    return TestResult(
+        method=WELCH_LOG if log_scale else WELCH,
+        unit="post",
+        estimate_a=mean_a,
+        estimate_b=mean_b,
+        diff=diff,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        rel_diff=rel,
+        rel_ci_low=rel_low,
+        rel_ci_high=rel_high,
+        p_value=p_value,
+        statistic=statistic,
+        std_error=se,
+    )
+
+
+def srm_check(
+    n_a: int, n_b: int, *, expected_share_a: float = 0.5, threshold: float = 0.001
+) -> tuple[float, bool]:
+    """Sample ratio mismatch: chi-square goodness-of-fit (1 df) of arm sizes to the planned split.
+
+    Returns (p_value, mismatch) with mismatch = p_value < threshold; the strict default threshold
+    keeps false alarms rare when the check runs at every look. Both arms empty: (1.0, False).
+    """
+    if n_a < 0 or n_b < 0:
+        raise ValueError("arm sizes must be >= 0")
+    if not 0.0 < expected_share_a < 1.0:
+        raise ValueError(f"expected_share_a must be in (0, 1), got {expected_share_a}")
+    total = n_a + n_b
+    if total == 0:
+        return 1.0, False
+    exp_a = total * expected_share_a
+    exp_b = total - exp_a
+    chi2 = (n_a - exp_a) ** 2 / exp_a + (n_b - exp_b) ** 2 / exp_b
+    p_value = float(sps.chi2.sf(chi2, 1))
+    return p_value, p_value < threshold
+
+
+def _check_rates(p_base: float, mde_abs: float) -> tuple[float, float]:
+    p_alt = p_base + mde_abs
+    if not 0.0 < p_base < 1.0 or not 0.0 < p_alt < 1.0:
+        raise ValueError(f"p_base ({p_base}) and p_base + mde_abs ({p_alt}) must be in (0, 1)")
+    if mde_abs == 0:
+        raise ValueError("mde_abs must be non-zero")
+    return p_base, p_alt
+
+
+def _null_and_alt_sd(p1: float, p2: float) -> tuple[float, float]:
+    pooled = (p1 + p2) / 2.0
+    return math.sqrt(2.0 * pooled * (1.0 - pooled)), math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+
+
+def required_sample_size_proportions(
+    p_base: float, mde_abs: float, *, alpha: float = 0.05, power: float = 0.8
+) -> int:
+    """Impressions per arm for the two-sided pooled z-test to detect p_base -> p_base + mde_abs.
+
+    Fleiss' formula without continuity correction (pooled variance under H0, unpooled under H1):
+    n = (z_{1-alpha/2} sqrt(2 pbar (1 - pbar)) + z_{power} sqrt(p1 q1 + p2 q2))^2 / mde^2,
+    pbar = (p1 + p2) / 2, rounded up; equal arms; the far rejection tail is ignored.
+    """
+    _check_alpha(alpha)
+    if not 0.0 < power < 1.0:
+        raise ValueError(f"power must be in (0, 1), got {power}")
+    p1, p2 = _check_rates(p_base, mde_abs)
+    sd0, sd1 = _null_and_alt_sd(p1, p2)
+    root = float(sps.norm.isf(alpha / 2.0)) * sd0 + float(sps.norm.ppf(power)) * sd1
+    return math.ceil((root / mde_abs) ** 2 - 1e-9)
+
+
+def power_proportions(
+    p_base: float, mde_abs: float, n_per_arm: float, *, alpha: float = 0.05
+) -> float:
+    """Power of the two-sided pooled z-test with n_per_arm impressions per arm (both tails).
+
+    Normal approximation matching `required_sample_size_proportions` (pooled variance under H0,
+    unpooled under H1). An empty arm (n_per_arm = 0) has power 0.
+    """
+    _check_alpha(alpha)
+    if n_per_arm < 0:
+        raise ValueError("n_per_arm must be >= 0")
+    p1, p2 = _check_rates(p_base, mde_abs)
+    if n_per_arm == 0:
+        return 0.0
+    sd0, sd1 = _null_and_alt_sd(p1, p2)
+    crit = float(sps.norm.isf(alpha / 2.0))
+    shift = abs(mde_abs) * math.sqrt(n_per_arm)
+    return float(sps.norm.sf((crit * sd0 - shift) / sd1) + sps.norm.sf((crit * sd0 + shift) / sd1))
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error), in the input order.
+
+    adj_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)) over ascending p. Empty input gives [].
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.size == 0:
+        return []
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("p-values must lie in [0, 1]")
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return [float(x) for x in adjusted]
+
+
+def obf_spending(t: float, alpha: float = 0.05) -> float:
+    """Lan-DeMets O'Brien-Fleming-type alpha spending: 2 (1 - Phi(z_{1-alpha/2} / sqrt(t))).
+
+    Cumulative alpha allowed by information fraction t; t <= 0 spends nothing and t >= 1 (overrun)
+    is capped at 1, spending exactly alpha. `gs_boundaries` applies it to each tail at alpha / 2.
+    """
+    _check_alpha(alpha)
+    if t <= 0:
+        return 0.0
+    if t >= 1:
+        return alpha
+    return 2.0 * float(sps.norm.sf(float(sps.norm.isf(alpha / 2.0)) / math.sqrt(t)))
+
+
+def _jt_grid(lo: float, hi: float, r: int) -> tuple[FloatArray, FloatArray]:
+    """Jennison & Turnbull (2000, s. 19.2) grid on (lo, hi) for a N(0, 1) z, Simpson weights."""
+    i = np.arange(1, 6 * r, dtype=np.float64)
+    x = np.where(
+        i < r,
+        -3.0 - 4.0 * np.log(r / i),
+        np.where(i <= 5 * r, -3.0 + 3.0 * (i - r) / (2 * r), 3.0 + 4.0 * np.log(r / (6 * r - i))),
+    )
+    lo, hi = max(lo, float(x[0])), min(hi, float(x[-1]))
+    knots = np.concatenate(([lo], x[(x > lo) & (x < hi)], [hi]))
+    step = np.diff(knots)
+    z = np.empty(2 * knots.size - 1)
+    z[0::2] = knots
+    z[1::2] = knots[:-1] + step / 2.0
+    w = np.zeros_like(z)
+    w[0:-1:2] += step / 6.0
+    w[1::2] += 4.0 * step / 6.0
+    w[2::2] += step / 6.0
+    return z, w
+
+
+def _two_sided_spent(t: float, alpha: float) -> float:
+    return 2.0 * obf_spending(t, alpha / 2.0)
+
+
+def _log_crossing_excess(
+    c: float, s_prev: FloatArray, mass: FloatArray, sd: float, root_t: float, log_target: float
+) -> float:
+    """log P(continue to the previous look, then |Z_k| >= c) - log target."""
+    up = special.ndtr((s_prev - c * root_t) / sd)
+    down = special.ndtr((-s_prev - c * root_t) / sd)
+    return math.log(max(float(mass @ (up + down)), 1e-300)) - log_target
+
+
+@lru_cache(maxsize=256)
+def _gs_boundaries(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
+    spent = [_two_sided_spent(t, alpha) for t in fractions]
+    increments = np.diff(np.asarray([0.0, *spent])).clip(min=0.0)
+    bounds: list[float] = []
+    # Sub-density of S_{k-1} = Z_{k-1} sqrt(t_{k-1}) over paths still running, as quadrature nodes
+    # and masses (density times weight); before the first look, a point mass at S_0 = 0.
+    s_prev = np.zeros(1)
+    mass = np.ones(1)
+    prev_t = 0.0
+    for k, t in enumerate(fractions):
+        sd, root_t = math.sqrt(t - prev_t), math.sqrt(t)
+        target = float(increments[k])
+        if target <= 0:
+            c = math.inf
+        else:
+            args = (s_prev, mass, sd, root_t, math.log(target))
+            c_hi = float(sps.norm.isf(target / 2.0))
+            while _log_crossing_excess(c_hi, *args) > 0:
+                c_hi += 0.5
+            c = float(optimize.brentq(_log_crossing_excess, 0.0, c_hi, args=args, xtol=1e-12))
+        bounds.append(c)
+        if k + 1 < len(fractions):
+            z, w = _jt_grid(-c, c, _GRID_R)
+            s_next = z * root_t
+            gap = (s_next[:, None] - s_prev[None, :]) / sd
+            density = (np.exp(-0.5 * gap**2) / (sd * math.sqrt(2.0 * math.pi))) @ mass
+            s_prev, mass, prev_t = s_next, density * w * root_t, t
+    return tuple(bounds)
+
+
+def gs_boundaries(info_fractions: Sequence[float], alpha: float = 0.05) -> list[float]:
+    """Two-sided efficacy boundaries c_k (reject when |Z_k| >= c_k) of a group-sequential test.
+
+    O'Brien-Fleming-type Lan-DeMets spending for arbitrary, unequal looks, symmetric: each tail
+    spends obf_spending(t, alpha / 2), the convention of gsDesign, rpact and the DeMets-Lan
+    tables (5 equal looks at alpha 0.05: 4.877, 3.357, 2.680, 2.290, 2.031). The boundaries solve
+    P_H0(|Z_j| >= c_j at some look j <= k) = 2 obf_spending(t_k, alpha / 2) exactly, integrating
+    the canonical joint distribution of the Z_k (Brownian motion in information; Armitage,
+    McPherson & Rowe recursion on the Jennison & Turnbull 2000 ch. 19 grid, accurate to ~1e-6).
+    Assumes the Z_k are z-statistics of cumulative data, asymptotically normal. Fractions must be
+    > 0 and strictly increasing; spending is capped at t = 1 (overrun), so a look after one at
+    t >= 1 gets no alpha and an infinite boundary; correlations use the fractions as given.
+    """
+    _check_alpha(alpha)
+    fractions = tuple(float(t) for t in info_fractions)
+    if not fractions:
+        return []
+    if not all(math.isfinite(t) and t > 0 for t in fractions):
+        raise ValueError("information fractions must be finite and > 0")
+    if any(b <= a for a, b in itertools.pairwise(fractions)):
+        raise ValueError("information fractions must be strictly increasing")
+    return list(_gs_boundaries(fractions, float(alpha)))
+
+
+def gs_test(
+    z: float | Sequence[float], info_fractions: Sequence[float], *, alpha: float = 0.05
+) -> SequentialDecision:
+    """Group-sequential decision at the current (last) look with O'Brien-Fleming-type spending.
+
+    `info_fractions` lists every look so far (n_k / planned n), current look last. `z` is either
+    the current z-statistic or the history of z-statistics, one per look; with a history, a
+    crossing at an earlier look also rejects. Boundaries from `gs_boundaries`; spent_alpha is the
+    cumulative two-sided alpha spent by the current look, 2 obf_spending(t, alpha / 2).
+    No look yet (empty fractions) is a ValueError.
+    """
+    if not info_fractions:
+        raise ValueError("at least one look is needed")
+    bounds = gs_boundaries(info_fractions, alpha)
+    history = np.atleast_1d(np.asarray(z, dtype=np.float64))
+    if history.ndim != 1 or history.size not in (1, len(bounds)):
+        raise ValueError("z must be the current z-statistic or one z-statistic per look")
+    if np.isnan(history).any():
+        raise ValueError("z must not be NaN")
+    reject = bool((np.abs(history) >= np.asarray(bounds[-history.size :])).any())
+    current = float(info_fractions[-1])
+    return SequentialDecision(
+        reject=reject,
+        boundary=bounds[-1],
+        spent_alpha=_two_sided_spent(current, alpha),
+        look=len(bounds),
+        info_fraction=current,
+    )
+
+
+def msprt_tau2(mde_abs: float) -> float:
+    """Mixing variance tau^2 for `msprt_p_value`: the square of the planned minimum effect.
+
+    The mixture likelihood ratio is most sensitive at the horizon for tau^2 = theta^2 - V_N; with a
+    planned power of 80-90 % V_N is about theta^2 / 8, so tau = MDE is close to the optimum.
+    """
+    if mde_abs == 0 or not math.isfinite(mde_abs):
+        raise ValueError("mde_abs must be finite and non-zero")
+    return mde_abs * mde_abs
+
+
+@overload
+def msprt_p_value(
+    diff: float, variance: float, *, tau2: float, previous_p: float = 1.0
+) -> float: ...
+
+
+@overload
+def msprt_p_value(
+    diff: FloatArray, variance: FloatArray, *, tau2: float, previous_p: float | FloatArray = 1.0
+) -> FloatArray: ...
+
+
+def msprt_p_value(
+    diff: float | FloatArray,
+    variance: float | FloatArray,
+    *,
+    tau2: float,
+    previous_p: float | FloatArray = 1.0,
+) -> float | FloatArray:
+    """Always-valid p-value of a mixture SPRT (Johari, Pekelis & Walsh 2017), updated at one look.
+
+    For an estimate diff ~ N(theta, V) of cumulative data and mixing prior theta ~ N(0, tau2):
+    Lambda = sqrt(V / (V + tau2)) exp(tau2 diff^2 / (2 V (V + tau2))),
+    p = min(previous_p, 1 / Lambda).
+    Rejecting when p <= alpha keeps the type I error <= alpha however often and whenever one
+    looks. Start with previous_p = 1; choose tau2 with `msprt_tau2`. Works element-wise on arrays.
+    No information yet (V <= 0, e.g. an empty arm) leaves previous_p unchanged.
+    """
+    if not tau2 > 0:
+        raise ValueError("tau2 must be > 0")
+    d = np.asarray(diff, dtype=np.float64)
+    v = np.asarray(variance, dtype=np.float64)
+    prev = np.asarray(previous_p, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_inv_lr = 0.5 * np.log1p(tau2 / v) - tau2 * d * d / (2.0 * v * (v + tau2))
+        p = np.where(v > 0, np.minimum(prev, np.exp(np.minimum(log_inv_lr, 0.0))), prev)
+    if p.ndim == 0:
+        return float(p)
+    return p.astype(np.float64)

@@ -1,0 +1,95 @@
+"""Who is calling: bearer API keys, roles and scopes, as `Annotated` dependency aliases."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from services.api.db import SessionDep, utcnow
+from services.api.errors import Forbidden, Unauthorized
+from services.api.models import ApiKey, Role
+
+KEY_PREFIX = "sp_"
+# Recording every use would turn each read into a write; a minute's precision is plenty.
+LAST_USED_PRECISION = timedelta(seconds=60)
+
+SCOPES = {
+    "experiments:read": "Read experiments and their per-arm aggregates.",
+    "verdicts:write": "Write verdicts on experiments.",
+    "events:read": "Read the event feed.",
+}
+
+
+def new_secret() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    # A 256-bit random secret needs no slow hash: there is nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: int
+    name: str
+    role: Role
+    member_id: int | None
+    scopes: frozenset[str]
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.manager
+
+
+async def authenticate(request: Request, session: SessionDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="social-priorities"'}
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.", headers=challenge)
+    key = (await session.exec(
+        select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret.strip()))
+    )).first()
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("This API key is unknown or has been revoked.", headers=challenge)
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        await session.exec(  # type: ignore[call-overload]
+            update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now)
+        )
+        await session.commit()
+    assert key.id is not None
+    return Principal(key.id, key.name, key.role, key.member_id, frozenset(key.scopes))
+
+
+def require(*roles: Role, scope: str | None = None) -> Principal:
+    """A dependency admitting the given people roles, and service keys holding `scope`."""
+
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role == Role.service:
+            if scope is None or scope not in principal.scopes:
+                raise Forbidden(f"A service key needs the `{scope}` scope for this."
+                                if scope else "Service keys may not do this.")
+        elif principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles) or "no person"
+            raise Forbidden(
+                f"The {principal.role.value} role may not do this (allowed: {allowed})."
+            )
+        return principal
+
+    return Depends(check)  # type: ignore[no-any-return]
+
+
+AnyKey = Annotated[Principal, Depends(authenticate)]
+PersonKey = Annotated[Principal, require(Role.stakeholder, Role.strategist, Role.manager)]
+StaffKey = Annotated[Principal, require(Role.strategist, Role.manager)]
+ManagerKey = Annotated[Principal, require(Role.manager)]
+EventReaderKey = Annotated[
+    Principal, require(Role.strategist, Role.manager, scope="events:read")
+]

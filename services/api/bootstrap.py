@@ -1,0 +1,125 @@
+"""Command-line use cases outside HTTP: the first keys, and the demo team from the article."""
+
+from datetime import date
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api.db import make_async_engine, utcnow
+from services.api.errors import AppError
+from services.api.keys import service as keys
+from services.api.models import Member, MemberRole, Network, Pillar, Purpose, Role
+from services.api.team import service as team
+from services.api.team.schemas import MemberCreate, NetworkCreate, PillarCreate
+
+
+class CliError(Exception):
+    pass
+
+
+async def create_key(url: str, *, role: Role, name: str, member_email: str | None,
+                     scopes: list[str]) -> str:
+    engine = make_async_engine(url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            member_id = None
+            if member_email:
+                member = (await session.exec(
+                    select(Member).where(Member.email == member_email.lower()))).first()
+                if member is None:
+                    raise CliError(f"no member with email {member_email}")
+                member_id = member.id
+            try:
+                _, secret = await keys.issue_key(session, name=name, role=role,
+                                                 member_id=member_id, scopes=scopes, actor=None)
+            except AppError as exc:
+                raise CliError(exc.detail) from exc
+            return secret
+    finally:
+        await engine.dispose()
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+DEMO_MEMBERS = [
+    MemberCreate(name="Rachael Samuels", email="rachael.samuels@example.com",
+                 time_zone="America/Chicago", role=MemberRole.manager, department="Social",
+                 weekly_capacity_hours=40),
+    MemberCreate(name="Jonathan Zuluaga", email="jonathan.zuluaga@example.com",
+                 time_zone="America/Chicago", role=MemberRole.strategist, department="Social",
+                 weekly_capacity_hours=40),
+    # The article's author is not named in it; the demo calls her Olivia Martin.
+    MemberCreate(name="Olivia Martin", email="olivia.martin@example.com",
+                 time_zone="America/New_York", role=MemberRole.strategist, department="Social",
+                 weekly_capacity_hours=40),
+    MemberCreate(name="Priya Shah", email="priya.shah@example.com", time_zone="Europe/London",
+                 role=MemberRole.stakeholder, department="Product Marketing",
+                 weekly_capacity_hours=40),
+]
+
+ENGAGEMENT = "jonathan.zuluaga@example.com"
+AWARENESS = "olivia.martin@example.com"
+DEMO_NETWORKS = [
+    ("x", "X (Twitter)", Purpose.engagement, "Marketers and social practitioners in real time",
+     ENGAGEMENT),
+    ("linkedin", "LinkedIn", Purpose.engagement, "B2B decision makers and marketing leaders",
+     ENGAGEMENT),
+    ("facebook", "Facebook", Purpose.engagement, "Small-business owners and community managers",
+     ENGAGEMENT),
+    ("whatsapp", "WhatsApp", Purpose.engagement, "Customers who want direct conversations",
+     ENGAGEMENT),
+    ("youtube", "YouTube", Purpose.awareness, "Learners looking for long-form how-tos",
+     AWARENESS),
+    ("instagram", "Instagram", Purpose.awareness, "Visual-first millennials and creators",
+     AWARENESS),
+    ("pinterest", "Pinterest", Purpose.awareness, "Planners collecting ideas and templates",
+     AWARENESS),
+    ("tiktok", "TikTok", Purpose.awareness, "Gen Z and young professionals discovering brands",
+     AWARENESS),
+]
+
+DEMO_PILLARS = [
+    ("Grow awareness with short video", "Short-form video that introduces the brand.",
+     ["tiktok", "instagram", "youtube"], ["Gen Z and young professionals", "creators"]),
+    ("Thought leadership for marketing leaders", "Data-backed insight leaders share.",
+     ["linkedin", "x"], ["B2B decision makers", "marketing leaders"]),
+    ("Community and customer care", "Answer fast, celebrate customers.",
+     ["x", "facebook", "whatsapp"], ["customers", "small-business owners"]),
+]
+
+
+async def seed_demo(url: str) -> str:
+    """Create whatever of the demo team is missing; existing rows are left as they are."""
+    engine = make_async_engine(url)
+    created: list[str] = []
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            by_email: dict[str, Member] = {}
+            for data in DEMO_MEMBERS:
+                member = (await session.exec(
+                    select(Member).where(Member.email == data.email))).first()
+                if member is None:
+                    member = await team.create_member(session, data, actor=None)
+                    created.append(data.name)
+                by_email[data.email] = member
+            for slug, name, purpose, audience, owner_email in DEMO_NETWORKS:
+                if (await session.exec(select(Network).where(Network.slug == slug))).first():
+                    continue
+                await team.create_network(session, NetworkCreate(
+                    slug=slug, name=name, purpose=purpose, audience=audience,
+                    owner_id=by_email[owner_email].id), actor=None)
+                created.append(slug)
+            quarter = quarter_of(utcnow().date())
+            for name, description, networks, audiences in DEMO_PILLARS:
+                if (await session.exec(select(Pillar).where(
+                        Pillar.quarter == quarter, Pillar.name == name))).first():
+                    continue
+                await team.create_pillar(session, PillarCreate(
+                    quarter=quarter, name=name, description=description, networks=networks,
+                    audiences=audiences), actor=None)
+                created.append(f"pillar '{name}'")
+    finally:
+        await engine.dispose()
+    return f"demo team: created {', '.join(created)}" if created else "demo team already present"

@@ -1,0 +1,166 @@
+"""One error model: services raise `AppError`s; handlers here render every error as
+RFC 9457 `application/problem+json`, including validation, routing and unhandled errors."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.api.context import request_id_var
+from shared.schemas.common import PROBLEM_BASE, FieldError, Problem
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None,
+                 errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.errors = errors
+
+
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Missing or invalid API key"
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Gone(AppError):
+    status, slug, title = 410, "gone", "Gone"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    slug, title = "invalid-transition", "Transition not allowed"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Resource changed since you read it"
+
+
+class PreconditionRequired(AppError):
+    status, slug, title = 428, "precondition-required", "If-Match header required"
+
+
+class Unprocessable(AppError):
+    """A well-formed request that breaks a rule (unknown reference, reversed range, ...)."""
+
+    status, slug, title = 422, "unprocessable", "Request breaks a rule"
+
+
+def problem_response(status: int, slug: str, title: str, detail: str, request: Request | None,
+                     *, headers: dict[str, str] | None = None,
+                     errors: list[FieldError] | None = None) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        request_id=request_id_var.get(),
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, headers=headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _pointer(loc: tuple[Any, ...]) -> str:
+    parts = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def field_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
+    return [
+        FieldError(
+            field=".".join(str(p) for p in e["loc"]),
+            pointer=_pointer(tuple(e["loc"])),
+            message=e["msg"],
+            type=e["type"],
+        )
+        for e in raw
+    ]
+
+
+STATUS_TITLES = {
+    400: ("bad-request", "Bad request"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Request body too large"),
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(exc.status, exc.slug, exc.title, exc.detail, request,
+                                headers=exc.headers, errors=exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        raw = list(exc.errors())
+        if any(e["type"] == "json_invalid" for e in raw):
+            return problem_response(400, "malformed-json", "Malformed JSON",
+                                    "The request body is not valid JSON.", request)
+        errors = field_errors(raw)
+        fields = ", ".join(sorted({e.field for e in errors}))
+        return problem_response(422, "validation", "Invalid request",
+                                f"{len(errors)} invalid field(s): {fields}.", request,
+                                errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug, title = STATUS_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No route matches {request.method} {request.url.path}."
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return problem_response(exc.status_code, slug, title, detail, request,
+                                headers=getattr(exc, "headers", None))
+
+
+
+def internal_error_response() -> JSONResponse:
+    return problem_response(500, "internal", "Internal server error",
+                            "Something went wrong on our side; it was logged with the "
+                            "request id.", None)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems an operation can return."""
+    described = {
+        400: "Malformed JSON",
+        401: "Missing, unknown or revoked API key",
+        403: "The key's role or scope does not allow this",
+        404: "Not found",
+        409: "Conflicts with the current state",
+        410: "Gone",
+        412: "If-Match does not match the current ETag",
+        413: "Body too large",
+        422: "Invalid field values or a broken rule",
+        428: "If-Match is required",
+    }
+    return {
+        s: {"model": Problem, "description": described[s],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for s in statuses
+    }

@@ -1,0 +1,51 @@
+"""The application factory: settings, engine, middleware, error handlers and routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.api import errors, health, openapi_doc
+from services.api.db import make_async_engine
+from services.api.events.router import router as events_router
+from services.api.idempotency import IdempotencyMiddleware
+from services.api.keys.router import router as keys_router
+from services.api.limits import BodyLimitMiddleware
+from services.api.observability import Metrics, RequestContextMiddleware, configure_logging
+from services.api.settings import Settings
+from services.api.team.router import router as team_router
+
+DESCRIPTION = """\
+Own a social-media team's priorities: who owns which network, what stakeholders ask for and
+how it is triaged, the content calendar, the priority matrix, and A/B verdicts.
+
+**Auth**: `Authorization: Bearer <api key>`. **Errors**: `application/problem+json`
+(RFC 9457). **Lists**: cursor pages (`next`, `Link: rel="next"`). **Updates**: send the
+`ETag` you read as `If-Match`. **Retries**: creating `POST`s accept `Idempotency-Key`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_async_engine(settings.database_url,
+                                             pool_size=settings.db_pool_size)
+        yield
+        await app.state.engine.dispose()
+
+    app = FastAPI(title="social-priorities", version="1.0.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    errors.install(app)
+    openapi_doc.install(app)
+    for router in (health.router, keys_router, team_router, events_router):
+        app.include_router(router)
+    # Added last runs first: request id and logs wrap everything, then the size limit.
+    app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

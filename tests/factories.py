@@ -1,0 +1,69 @@
+"""Plain factories: keys straight into the database, everything else through the HTTP API."""
+
+import itertools
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlmodel import Session
+
+from services.api.auth import hash_secret, new_secret
+from services.api.db import make_sync_engine
+from services.api.models import ApiKey, Role
+
+_seq = itertools.count(1)
+
+
+def make_key(db_url: str, role: Role | str, *, member_id: int | None = None,
+             scopes: list[str] | None = None, name: str = "test") -> str:
+    """Insert an API key directly (the bootstrap a CLI call does) and return its secret."""
+    secret = new_secret()
+    engine = make_sync_engine(db_url)
+    with Session(engine) as session:
+        session.add(ApiKey(name=name, role=Role(role), member_id=member_id,
+                           scopes=scopes or [], prefix=secret[:10],
+                           secret_hash=hash_secret(secret)))
+        session.commit()
+    engine.dispose()
+    return secret
+
+
+def auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+class Api:
+    """A test client with a manager key, and helpers that build the team over HTTP."""
+
+    def __init__(self, client: TestClient, db_url: str) -> None:
+        self.client = client
+        self.db_url = db_url
+        self.manager_key = make_key(db_url, Role.manager, name="test manager")
+        self.manager = auth(self.manager_key)
+
+    def key_for(self, member: dict[str, Any]) -> dict[str, str]:
+        return auth(make_key(self.db_url, member["role"], member_id=member["id"],
+                             name=member["name"]))
+
+    def service_key(self, *scopes: str) -> dict[str, str]:
+        return auth(make_key(self.db_url, Role.service, scopes=list(scopes), name="evaluator"))
+
+    def ok(self, response: Response, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    def make_member(self, **overrides: Any) -> dict[str, Any]:
+        n = next(_seq)
+        body = {"name": f"Member {n}", "email": f"member{n}@example.com",
+                "time_zone": "Europe/Paris", "role": "strategist"} | overrides
+        return self.ok(self.client.post("/v1/members", json=body, headers=self.manager), 201)  # type: ignore[no-any-return]
+
+    def make_network(self, slug: str | None = None, **overrides: Any) -> dict[str, Any]:
+        slug = slug or f"net{next(_seq)}"
+        body = {"slug": slug, "name": slug.title(), "purpose": "awareness",
+                "audience": "everyone"} | overrides
+        return self.ok(self.client.post("/v1/networks", json=body, headers=self.manager), 201)  # type: ignore[no-any-return]
+
+    def make_pillar(self, **overrides: Any) -> dict[str, Any]:
+        body = {"quarter": "2026-Q4", "name": f"Pillar {next(_seq)}"} | overrides
+        return self.ok(self.client.post("/v1/pillars", json=body, headers=self.manager), 201)  # type: ignore[no-any-return]
