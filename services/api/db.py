@@ -74,8 +74,10 @@ def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(async_url(url))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # No pre-ping: it is a round trip on every checkout, as dear as the query itself. After a
+    # database restart the first failing query marks the whole pool stale and it reconnects.
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        async_url(url), pool_size=pool_size, max_overflow=0, pool_recycle=1800
     )
 
 
@@ -86,9 +88,18 @@ def make_sync_engine(url: str) -> Engine:
     return engine
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Open a session for one request and close it; services commit their own use cases."""
-    async with AsyncSession(request.app.state.engine, expire_on_commit=False) as session:
+    """Open a session for one request and close it; services commit their own use cases.
+
+    Reads (GET, HEAD) run on autocommit connections: each statement is its own snapshot, and
+    PostgreSQL is spared the BEGIN and ROLLBACK round trips that cost more than the query.
+    A GET must therefore not make several writes that belong together."""
+    state = request.app.state
+    engine = state.read_engine if request.method in SAFE_METHODS else state.engine
+    async with AsyncSession(engine, expire_on_commit=False) as session:
         yield session
 
 

@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_async_engine(settings.database_url,
                                              pool_size=settings.db_pool_size)
+        app.state.read_engine = app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
         yield
         await app.state.engine.dispose()
 

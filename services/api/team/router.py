@@ -134,10 +134,9 @@ async def list_networks(session: SessionDep, _: PersonKey, request: Request, res
 async def read_network(slug: str, session: SessionDep, _: PersonKey,
                        response: Response) -> NetworkPublic:
     """The network with its current owner: who to talk to about it."""
-    network = await service.get_network(session, slug)
-    owners = await service.owners_on(session, [network.id or 0], utcnow().date())
+    network, owner = await service.network_with_owner(session, slug, utcnow().date())
     response.headers["ETag"] = etag(network)
-    return _network(network, owners.get(network.id or 0))
+    return _network(network, owner)
 
 
 @router.patch("/networks/{slug}", tags=["networks"], summary="Change a network",

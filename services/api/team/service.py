@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import bindparam, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -105,10 +105,29 @@ async def get_network(session: AsyncSession, slug: str) -> Network:
     return network
 
 
-def _owned_on(day: date) -> Any:
+def _owned_on(day: Any) -> Any:
     return (col(NetworkOwnership.starts_on) <= day) & or_(
         col(NetworkOwnership.ends_on).is_(None), col(NetworkOwnership.ends_on) > day
     )
+
+
+# The hottest read of the API, built once (see auth.KEY_BY_HASH for why).
+NETWORK_WITH_OWNER = (
+    select(Network, Member)
+    .outerjoin(NetworkOwnership, (col(NetworkOwnership.network_id) == Network.id)
+               & _owned_on(bindparam("day")))
+    .outerjoin(Member, col(Member.id) == NetworkOwnership.member_id)
+    .where(Network.slug == bindparam("slug"))
+)
+
+
+async def network_with_owner(session: AsyncSession, slug: str,
+                             day: date) -> tuple[Network, Member | None]:
+    """The network and its owner on `day`, in one round trip."""
+    row = (await session.exec(NETWORK_WITH_OWNER, params={"slug": slug, "day": day})).first()
+    if row is None:
+        raise NotFound(f"No network with slug '{slug}'.")
+    return row[0], row[1]
 
 
 async def owners_on(session: AsyncSession, network_ids: Sequence[int],
