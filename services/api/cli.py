@@ -48,8 +48,13 @@ def create_key(
     """Create an API key and print only the key on stdout (it is shown once)."""
     from services.api import bootstrap
 
-    secret = asyncio.run(bootstrap.create_key(Settings().database_url, role=role, name=name,
-                                              member_email=member_email, scopes=scope or []))
+    try:
+        secret = asyncio.run(bootstrap.create_key(Settings().database_url, role=role, name=name,
+                                                  member_email=member_email,
+                                                  scopes=scope or []))
+    except bootstrap.CliError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(secret)
 
 

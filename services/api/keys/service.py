@@ -25,7 +25,8 @@ async def issue_key(session: AsyncSession, *, name: str, role: Role, member_id: 
         if scopes:
             raise Unprocessable("Only service keys carry scopes; people keys act by role.")
         if member_id is None and role != Role.manager:
-            raise Unprocessable(f"A {role.value} key must belong to a member (member_id).")
+            raise Unprocessable(f"A {role.value} key must belong to a member (member_id; "
+                                    "--member-email on the command line).")
         if member_id is not None:
             member = await session.get(Member, member_id)
             if member is None:
