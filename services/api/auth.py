@@ -36,7 +36,7 @@ def hash_secret(secret: str) -> str:
 
 # Runs on every request: columns rather than an ORM object, and built once, because building
 # and cache-keying a statement costs more than PostgreSQL takes to answer it.
-KEY_BY_HASH = select(
+KEY_BY_HASH = select(  # type: ignore[call-overload]
     ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.member_id, ApiKey.scopes, ApiKey.revoked_at,
     ApiKey.last_used_at,
 ).where(ApiKey.secret_hash == bindparam("secret_hash"))

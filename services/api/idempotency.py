@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,9 +95,9 @@ class IdempotencyMiddleware:
                      fingerprint: str) -> tuple[IdempotencyRecord, bool]:
         now = utcnow()
         for _ in range(2):
-            await session.exec(delete(IdempotencyRecord).where(  # type: ignore[call-overload]
-                IdempotencyRecord.principal == principal, IdempotencyRecord.key == key,
-                IdempotencyRecord.expires_at < now))
+            await session.exec(delete(IdempotencyRecord).where(
+                col(IdempotencyRecord.principal) == principal, col(IdempotencyRecord.key) == key,
+                col(IdempotencyRecord.expires_at) < now))
             existing = (await session.exec(select(IdempotencyRecord).where(
                 IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).first()
             if existing is not None:

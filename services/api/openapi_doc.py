@@ -106,4 +106,5 @@ def install(app: FastAPI) -> None:
 def render() -> str:
     from services.api.main import create_app
 
-    return yaml.safe_dump(create_app().openapi(), sort_keys=False, allow_unicode=True, width=100)
+    spec = create_app().openapi()
+    return str(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100))

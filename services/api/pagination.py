@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request, Response
 from sqlalchemy import and_, or_
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import Unprocessable
@@ -63,7 +63,7 @@ def after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any],
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Any,
     *,
     order: Sequence[tuple[Any, bool]],
     key: Callable[[Any], Sequence[Any]],

@@ -25,12 +25,12 @@ class Versioned(SQLModel):
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
 
-    @declared_attr  # type: ignore[misc]
+    @declared_attr  # type: ignore[arg-type]
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 def enum_field(enum: type[StrEnum], **kw: Any) -> Any:
     """A string column holding the enum's values: new values need no database type change."""
-    return Field(sa_type=Enum(enum, native_enum=False, length=20,  # type: ignore[call-overload]
+    return Field(sa_type=Enum(enum, native_enum=False, length=20,
                               values_callable=lambda e: [m.value for m in e]), **kw)

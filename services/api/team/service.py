@@ -296,7 +296,7 @@ async def update_pillar(session: AsyncSession, pillar_id: int, data: PillarUpdat
     changes = data.model_dump(exclude_unset=True)
     if "networks" in changes:
         network_ids = await _network_ids(session, changes["networks"])
-        await session.exec(delete(PillarNetwork).where(  # type: ignore[call-overload]
+        await session.exec(delete(PillarNetwork).where(
             col(PillarNetwork.pillar_id) == pillar_id))
         session.add_all([PillarNetwork(pillar_id=pillar_id, network_id=n) for n in network_ids])
         slugs = sorted(set(changes.pop("networks")))
@@ -314,7 +314,7 @@ async def delete_pillar(session: AsyncSession, pillar_id: int, *, if_match: str,
                         actor: Principal | None) -> None:
     pillar, _ = await get_pillar(session, pillar_id)
     check_if_match(pillar, if_match)
-    await session.exec(delete(PillarNetwork).where(  # type: ignore[call-overload]
+    await session.exec(delete(PillarNetwork).where(
         col(PillarNetwork.pillar_id) == pillar_id))
     await session.delete(pillar)
     await events.record(session, "pillar.deleted", "pillar", pillar_id,
