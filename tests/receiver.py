@@ -40,7 +40,7 @@ def receiver(**options: Any) -> Iterator[Receiver]:
     state = Receiver(url="", **options)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             with state.lock:
                 state.answered += 1

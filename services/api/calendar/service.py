@@ -106,6 +106,8 @@ async def create_entry(session: AsyncSession, data: EntryCreate, *, principal: P
     owner = await _resolve_owner(session, network, data.owner_id, data.publish_at.date())
     assert owner.id is not None and network.id is not None
     _may_write(principal, owner.id)
+    if data.request_id is not None and await session.get(Request, data.request_id) is None:
+        raise Unprocessable(f"No request with id {data.request_id} to link.")
     warnings = await double_booking(session, network, data.publish_at,
                                     window_minutes=window_minutes)
     entry = CalendarEntry(**data.model_dump(exclude={"network", "owner_id"}),
@@ -324,8 +326,9 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
                             f"columns are {', '.join(CSV_COLUMNS)}.")
     rows = []
     for raw in reader:
+        # `id` (from an export) is ignored: an import always creates new entries.
         row: dict[str, Any] = {k: v.strip() for k, v in raw.items()
-                               if k is not None and v is not None and v.strip()}
+                               if k not in (None, "id") and v is not None and v.strip()}
         if "tags" in row:
             row["tags"] = [t.strip() for t in row["tags"].replace("|", ";").split(";")
                            if t.strip()]

@@ -277,7 +277,9 @@ async def earliest_slot(session: AsyncSession, owner: Member, effort_hours: floa
             col(Request.effort_hours).is_not(None)))).one()
     zone = ZoneInfo(owner.time_zone)
     start = _next_working_moment(after, zone)
-    return add_working_hours(start, float(backlog), zone) if backlog else start.astimezone(UTC)
+    if backlog:
+        start = _next_working_moment(add_working_hours(start, float(backlog), zone), zone)
+    return start.astimezone(UTC)
 
 
 # Triage and lifecycle
