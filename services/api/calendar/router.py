@@ -81,8 +81,9 @@ async def list_entries(
                                     campaign=campaign, status=status, start=start, end=end)
     return await paginate(session, stmt, order=[(col(CalendarEntry.publish_at), False),
                                                 (col(CalendarEntry.id), False)],
-                          key=lambda r: [r[0].publish_at, r[0].id],
-                          convert=lambda r: _entry(r[0], r[1]), limit=limit, cursor=cursor,
+                          key=lambda r: [r.publish_at, r.id],
+                          convert=lambda r: EntryPublic.model_validate(r._mapping),
+                          limit=limit, cursor=cursor,
                           request=request, response=response)
 
 
@@ -272,8 +273,8 @@ async def read_feed(token: str, session: SessionDep, request: Request) -> Respon
     """For calendar apps, which cannot send an Authorization header: the secret token in the
     URL is the credential. A revoked or unknown token is a 404."""
     feed = await service.feed_by_token(session, token)
-    body = await service.ical(session, feed,
-                              base_url=request.app.state.settings.public_base_url.rstrip("/"))
+    body = await service.ical_feed(
+        session, feed, base_url=request.app.state.settings.public_base_url.rstrip("/"))
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "private, max-age=300"})
 

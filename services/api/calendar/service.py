@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import icalendar
 from pydantic import ValidationError
 from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.auth import Principal
+from services.api.calendar import ical
 from services.api.calendar.schemas import EntryCreate, EntryUpdate, FeedCreate
 from services.api.concurrency import check_if_match
 from services.api.db import utcnow
@@ -173,13 +173,18 @@ async def delete_entry(session: AsyncSession, entry_id: int, *, if_match: str,
     await session.commit()
 
 
+# Lists read these columns only (rows, not whole ORM objects): it halves the cost of a page.
+ENTRY_COLUMNS = [*(col(getattr(CalendarEntry, name)) for name in (
+    "id", "title", "owner_id", "publish_at", "status", "request_id", "ownership_note",
+    "campaign", "tags", "created_at", "updated_at")), col(Network.slug).label("network")]
+
+
 async def list_query(session: AsyncSession, *, network: str | None, owner_id: int | None,
                      campaign: str | None, status: EntryStatus | None,
                      start: datetime | None, end: datetime | None) -> Any:
     if start is not None and end is not None and end <= start:
         raise Unprocessable("`to` must be after `from`.")
-    stmt = select(CalendarEntry, Network.slug).join(
-        Network, col(Network.id) == CalendarEntry.network_id)
+    stmt = select(*ENTRY_COLUMNS).join(Network, col(Network.id) == CalendarEntry.network_id)
     if network is not None:
         stmt = stmt.where(CalendarEntry.network_id == (await _network(session, network)).id)
     if owner_id is not None:
@@ -261,36 +266,35 @@ async def feed_by_token(session: AsyncSession, token: str) -> CalendarFeed:
     return feed
 
 
-def _event(entry: CalendarEntry, network: Network, owner_name: str, base_url: str) -> Any:
-    event = icalendar.Event()
-    event.add("uid", f"calendar-entry-{entry.id}@social-priorities")
-    event.add("dtstamp", entry.updated_at)
-    event.add("dtstart", entry.publish_at)
-    event.add("dtend", entry.publish_at + timedelta(minutes=30))
-    event.add("summary", f"{entry.title} ({network.name})")
-    lines = [f"Owner: {owner_name}", f"Status: {entry.status.value}"]
+def _event(entry: Any, network_name: str, owner_name: str, base_url: str) -> ical.VEvent:
+    lines = [f"Owner: {owner_name}", f"Status: {EntryStatus(entry.status).value}"]
     if entry.ownership_note:
         lines.append(entry.ownership_note)
     if entry.campaign:
         lines.append(f"Campaign: {entry.campaign}")
     if entry.request_id:
         lines.append(f"Request: {base_url}/v1/requests/{entry.request_id}")
-    event.add("description", "\n".join(lines))
-    event.add("created", entry.created_at)
-    event.add("last-modified", entry.updated_at)
-    event.add("sequence", entry.version - 1)
-    event.add("status", "TENTATIVE" if entry.status == EntryStatus.planned else "CONFIRMED")
-    categories = [c for c in [entry.campaign, *entry.tags] if c]
-    if categories:
-        event.add("categories", categories)
-    return event
+    return ical.VEvent(
+        uid=f"calendar-entry-{entry.id}@social-priorities", start=entry.publish_at,
+        end=entry.publish_at + timedelta(minutes=30),
+        summary=f"{entry.title} ({network_name})", description="\n".join(lines),
+        created=entry.created_at, last_modified=entry.updated_at,
+        sequence=entry.version - 1,
+        status="TENTATIVE" if entry.status == EntryStatus.planned else "CONFIRMED",
+        categories=[c for c in [entry.campaign, *entry.tags] if c])
 
 
-async def ical(session: AsyncSession, feed: CalendarFeed, *, base_url: str) -> bytes:
+FEED_COLUMNS = [*(col(getattr(CalendarEntry, name)) for name in (
+    "id", "title", "publish_at", "status", "request_id", "ownership_note", "campaign", "tags",
+    "created_at", "updated_at", "version")), col(Network.name).label("network_name"),
+    col(Member.name).label("owner_name")]
+
+
+async def ical_feed(session: AsyncSession, feed: CalendarFeed, *, base_url: str) -> str:
     """RFC 5545 text of the feed: entries from 90 days ago on (at most 5,000), each with a
     stable UID, SEQUENCE (edits so far) and LAST-MODIFIED; planned entries are TENTATIVE."""
     since = utcnow() - timedelta(days=FEED_PAST_DAYS)
-    stmt = (select(CalendarEntry, Network, Member.name)
+    stmt = (select(*FEED_COLUMNS)
             .join(Network, col(Network.id) == CalendarEntry.network_id)
             .join(Member, col(Member.id) == CalendarEntry.owner_id))
     label = "Team"
@@ -304,14 +308,9 @@ async def ical(session: AsyncSession, feed: CalendarFeed, *, base_url: str) -> b
         label = network.name if network else "Network"
     rows = (await session.exec(stmt.where(col(CalendarEntry.publish_at) >= since).order_by(
         col(CalendarEntry.publish_at), col(CalendarEntry.id)).limit(FEED_MAX_ENTRIES))).all()
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//social-priorities//content calendar//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"{label} content calendar")
-    for entry, network, owner_name in rows:
-        cal.add_component(_event(entry, network, owner_name, base_url))
-    return cal.to_ical()  # type: ignore[no-any-return]
+    return ical.calendar_text(
+        f"{label} content calendar",
+        (_event(r, r.network_name, r.owner_name, base_url) for r in rows), now=utcnow())
 
 
 # Bulk import and export
@@ -455,15 +454,15 @@ async def _batches(session: AsyncSession, base: Any) -> AsyncIterator[dict[str, 
     while True:
         stmt = base if last is None else base.where(after(columns, last, [False, False]))
         rows = (await session.exec(stmt.order_by(*columns).limit(EXPORT_BATCH))).all()
-        for entry, slug in rows:
-            yield {"id": entry.id, "title": entry.title, "network": slug,
-                   "owner_id": entry.owner_id, "publish_at": entry.publish_at.isoformat(),
-                   "status": entry.status.value, "campaign": entry.campaign or "",
-                   "tags": entry.tags, "ownership_note": entry.ownership_note or "",
-                   "request_id": entry.request_id}
+        for row in rows:
+            yield {"id": row.id, "title": row.title, "network": row.network,
+                   "owner_id": row.owner_id, "publish_at": row.publish_at.isoformat(),
+                   "status": EntryStatus(row.status).value, "campaign": row.campaign or "",
+                   "tags": row.tags, "ownership_note": row.ownership_note or "",
+                   "request_id": row.request_id}
         if len(rows) < EXPORT_BATCH:
             return
-        last = [rows[-1][0].publish_at, rows[-1][0].id]
+        last = [rows[-1].publish_at, rows[-1].id]
 
 
 # Monthly plan

@@ -1,7 +1,7 @@
 """HTTP for requests: intake, triage, moves, history, progress updates, blockers and the
 team-wide blocked and overdue views."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
@@ -77,8 +77,8 @@ async def _public(session: SessionDep, r: RequestRow, response: Response) -> Req
         created_at=r.created_at, updated_at=r.updated_at)
 
 
-def _row_summary(r: RequestRow) -> RequestSummary:
-    return RequestSummary.model_validate(r, from_attributes=True)
+def _row_summary(r: Any) -> RequestSummary:
+    return RequestSummary.model_validate(r._mapping)
 
 
 @router.post("", status_code=201, summary="Submit a request",

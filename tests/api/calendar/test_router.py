@@ -290,3 +290,16 @@ def test_delete_needs_if_match(api: Api) -> None:
     assert api.client.delete(url, headers={**team.keys["olivia"],
                                            "If-Match": '"v1"'}).status_code == 204
     assert_problem(api.client.get(url, headers=api.manager), 404)
+
+
+def test_feed_text_escapes_and_folds_long_unicode_lines(api: Api) -> None:
+    team = build_team(api)
+    title = "Lancement, été; \\ « TikTok » " + "très long titre " * 8
+    made(team, title=title, ownership_note="line one\nline two", tags=["a,b", "c;d"])
+    text = api.client.get(feed_url(team, scope="team")).text
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    event = vobject.readOne(text).vevent
+    assert event.summary.value == f"{title.strip()} (Tiktok)"
+    assert "line one\nline two" in event.description.value
+    parsed = icalendar.Calendar.from_ical(text).walk("VEVENT")[0]
+    assert [str(c) for c in parsed["CATEGORIES"].cats] == ["TikTok launch", "a,b", "c;d"]
