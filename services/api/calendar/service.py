@@ -34,6 +34,7 @@ from services.api.models import (
     RequestStatus,
     Role,
 )
+from services.api.pagination import after
 from services.api.team import service as team
 from shared.schemas import FieldError
 
@@ -447,10 +448,8 @@ async def export_rows(session: AsyncSession, *, start: datetime, end: datetime,
 
 
 async def _batches(session: AsyncSession, base: Any) -> AsyncIterator[dict[str, Any]]:
-    from services.api.pagination import after
-
     last: list[Any] | None = None
-    columns = [col(CalendarEntry.publish_at), col(CalendarEntry.id)]
+    columns: list[Any] = [col(CalendarEntry.publish_at), col(CalendarEntry.id)]
     while True:
         stmt = base if last is None else base.where(after(columns, last, [False, False]))
         rows = (await session.exec(stmt.order_by(*columns).limit(EXPORT_BATCH))).all()
@@ -473,7 +472,7 @@ async def monthly_plan(session: AsyncSession, month: str) -> dict[str, Any]:
     start, end = _month_bounds(month)
     produced = func.sum(case((col(CalendarEntry.status).in_(
         [EntryStatus.produced.value, EntryStatus.published.value]), 1), else_=0))
-    published = func.sum(case((CalendarEntry.status == EntryStatus.published.value, 1),
+    published = func.sum(case((col(CalendarEntry.status) == EntryStatus.published.value, 1),
                               else_=0))
     in_month = (col(CalendarEntry.publish_at) >= start, col(CalendarEntry.publish_at) < end)
 

@@ -61,7 +61,7 @@ def payload(event: Event) -> bytes:
 async def _move_cursor(session: AsyncSession, hook: Webhook, cursor: int) -> None:
     """A plain UPDATE: the cursor is bookkeeping, so it must not bump the webhook's version
     (its ETag) under a manager who is editing it."""
-    await session.exec(update(Webhook).where(  # type: ignore[call-overload]
+    await session.exec(update(Webhook).where(
         col(Webhook.id) == hook.id).values(cursor=cursor))
     set_committed_value(hook, "cursor", cursor)
 
@@ -186,10 +186,10 @@ async def claim(session: AsyncSession, *, limit: int = CLAIM_BATCH) -> list[int]
         col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)).limit(limit)
     if _pg(session):
         stmt = stmt.with_for_update(skip_locked=True)
-    ids = list((await session.exec(stmt)).all())
-    won = []
+    ids = [i for i in (await session.exec(stmt)).all() if i is not None]
+    won: list[int] = []
     for delivery_id in ids:
-        result = await session.exec(update(WebhookDelivery).where(  # type: ignore[call-overload]
+        result = await session.exec(update(WebhookDelivery).where(
             col(WebhookDelivery.id) == delivery_id, due).values(
             status=DeliveryStatus.delivering, claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
             attempts=WebhookDelivery.attempts + 1, last_attempt_at=now))

@@ -59,7 +59,7 @@ async def _public(session: SessionDep, r: RequestRow, response: Response) -> Req
         triage = TriagePublic(
             decision=r.decision, rationale=r.rationale,
             alternative=AlternativeProposal(**r.alternative) if r.alternative else None,
-            would_help=r.would_help, would_help_note=r.would_help_note,  # type: ignore[arg-type]
+            would_help=r.would_help, would_help_note=r.would_help_note,
             effort_hours=r.effort_hours, earliest_start_at=r.earliest_start_at,
             triaged_at=r.triaged_at)
     response.headers["ETag"] = etag(r)
@@ -67,7 +67,7 @@ async def _public(session: SessionDep, r: RequestRow, response: Response) -> Req
         id=r.id or 0, title=r.title, description=r.description, goal=r.goal,
         audience=r.audience, networks=r.networks, pillar_ids=r.pillar_ids,
         desired_publish_at=r.desired_publish_at, deadline_at=r.deadline_at,
-        assets=r.assets, context=r.context, department=r.department,  # type: ignore[arg-type]
+        assets=r.assets, context=r.context, department=r.department,
         requester_id=r.requester_id, owner=_summary(owner), status=r.status,
         allowed_moves=list(service.ALLOWED[r.status]),
         needs_strategy_review=r.needs_strategy_review, review_reasons=r.review_reasons,

@@ -134,8 +134,8 @@ async def list_requests_query(session: AsyncSession, principal: Principal, *,
         stmt = stmt.where(Request.requester_id == (principal.member_id or -1))
     elif principal.role == Role.strategist and owner_id != principal.member_id:
         owned = await owned_network_ids(session, principal.member_id or -1)
-        stmt = stmt.where(or_(Request.owner_id == principal.member_id,
-                              Request.requester_id == principal.member_id,
+        stmt = stmt.where(or_(col(Request.owner_id) == principal.member_id,
+                              col(Request.requester_id) == principal.member_id,
                               col(Request.network_id).in_(owned)))
     if owner_id is not None:
         stmt = stmt.where(Request.owner_id == owner_id)
@@ -233,6 +233,7 @@ async def submit_request(session: AsyncSession, data: RequestCreate, *,
         needs_strategy_review=bool(reasons), review_reasons=reasons)
     session.add(request)
     await session.flush()
+    assert request.id is not None
     session.add(RequestTransition(request_id=request.id, from_status=None, to_status=S.submitted,
                                   actor_key_id=principal.key_id,
                                   actor_member_id=principal.member_id))
@@ -305,6 +306,7 @@ def check_move(request: Request, to: RequestStatus) -> None:
 def _move(request: Request, to: RequestStatus, principal: Principal, note: str | None,
           session: AsyncSession) -> RequestTransition:
     check_move(request, to)
+    assert request.id is not None
     move = RequestTransition(request_id=request.id, from_status=request.status, to_status=to,
                              actor_key_id=principal.key_id,
                              actor_member_id=principal.member_id, note=note)
@@ -379,10 +381,9 @@ async def transition(session: AsyncSession, request_id: int, data: TransitionCre
     """Move a request. The requester may withdraw it; the owner or manager moves the rest.
     Triage and blockers have their own operations."""
     request = await get_request(session, request_id, principal)
-    if data.to == S.withdrawn and request.requester_id is not None \
-            and request.requester_id == principal.member_id:
-        pass
-    else:
+    is_requester = request.requester_id is not None and \
+        request.requester_id == principal.member_id
+    if not (data.to == S.withdrawn and is_requester):
         _may_manage(request, principal)
     if data.to in VIA_TRIAGE and data.to in ALLOWED[request.status]:
         raise InvalidTransition(f"Use POST /v1/requests/{request_id}/triage to move a request "
@@ -390,7 +391,7 @@ async def transition(session: AsyncSession, request_id: int, data: TransitionCre
     if data.to == S.blocked and data.to in ALLOWED[request.status]:
         raise InvalidTransition(f"Add a blocker (POST /v1/requests/{request_id}/blockers) "
                                 "to block a request: say what it waits on.")
-    if request.status == S.blocked and data.to != S.withdrawn and await _open_blockers(
+    if request.status == S.blocked and data.to != S.withdrawn and await open_blockers(
             session, request_id):
         raise InvalidTransition("The request still has open blockers; resolve them first.")
     await apply_transition(session, request, data.to, principal=principal, note=data.note)
@@ -457,13 +458,12 @@ def updates_query(request_id: int) -> Any:
     return select(RequestUpdate).where(RequestUpdate.request_id == request_id)
 
 
-async def _open_blockers(session: AsyncSession, request_id: int) -> list[Blocker]:
+async def open_blockers(session: AsyncSession, request_id: int) -> list[Blocker]:
     return list((await session.exec(select(Blocker).where(
         Blocker.request_id == request_id, Blocker.is_open == True  # noqa: E712
     ).order_by(col(Blocker.id)).limit(50))).all())
 
 
-open_blockers = _open_blockers
 
 
 async def add_blocker(session: AsyncSession, request_id: int, data: BlockerCreate, *,
@@ -513,7 +513,7 @@ async def resolve_blocker(session: AsyncSession, request_id: int, blocker_id: in
     blocker.resolution = data.resolution
     blocker.updated_at = now
     session.add(blocker)
-    remaining = [b for b in await _open_blockers(session, request_id) if b.id != blocker_id]
+    remaining = [b for b in await open_blockers(session, request_id) if b.id != blocker_id]
     if not remaining and request.status == S.blocked:
         back = request.status_before_block or S.in_progress
         request.status_before_block = None

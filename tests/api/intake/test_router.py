@@ -392,3 +392,16 @@ def test_a_submitted_request_cannot_be_blocked(api: Api) -> None:
     assert_problem(api.client.post(f"/v1/requests/{req['id']}/blockers",
                                    headers=team.keys["olivia"],
                                    json={"what": "x", "waiting_on": "y"}), 409)
+
+
+def test_concurrent_triages_leave_exactly_one_decision(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    team = build_team(api)
+    req = submitted(team, networks=["tiktok"], audience="young professionals")
+    bodies = [{"decision": "accept"}, {"decision": "decline", "rationale": "No."}] * 3
+    with ThreadPoolExecutor(6) as pool:
+        codes = sorted(pool.map(lambda b: triage(team, req["id"], **b).status_code, bodies))
+    assert codes == [200, 409, 409, 409, 409, 409]
+    history = api.ok(api.client.get(f"/v1/requests/{req['id']}/history", headers=api.manager))
+    assert len(history["items"]) == 2

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from services.api.intake import service
 from services.api.models import RequestStatus as S
+from services.api.settings import Settings
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -44,3 +45,21 @@ def test_every_open_status_can_be_withdrawn() -> None:
     for status in S:
         if status not in service.CLOSED and status != S.published:
             assert S.withdrawn in service.ALLOWED[status], status
+
+
+def test_a_lost_optimistic_lock_race_is_a_409_problem(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from services.api.main import create_app
+
+    app = create_app(settings)
+
+    @app.post("/race")
+    async def race() -> None:
+        raise StaleDataError("UPDATE statement on table 'request' expected to update 1 row")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post("/race")
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert "UPDATE" not in r.text
