@@ -1,4 +1,4 @@
-"""requests triage calendar feeds and webhooks
+"""requests, triage, calendar, feeds and webhooks
 
 Revision ID: 542e67c8d486
 Revises: 0981ad82be13
