@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api.context import request_id_var
@@ -125,6 +126,14 @@ def install(app: FastAPI) -> None:
         return problem_response(422, "validation", "Invalid request",
                                 f"{len(errors)} invalid field(s): {fields}.", request,
                                 errors=errors)
+
+    @app.exception_handler(StaleDataError)
+    async def stale_data(request: Request, exc: StaleDataError) -> JSONResponse:
+        # Two writers read the same version and the other one committed first (the
+        # `WHERE version = :old` of Versioned matched no row): theirs stands, this one is 409.
+        return problem_response(409, "conflict", "Conflict",
+                                "Someone changed this resource at the same moment; read it "
+                                "again and retry.", request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

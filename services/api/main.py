@@ -1,14 +1,20 @@
 """The application factory: settings, engine, middleware, error handlers and routers."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from services.api import errors, health, openapi_doc
+from services.api.calendar.router import router as calendar_router
 from services.api.db import make_async_engine
+from services.api.events import webhooks
 from services.api.events.router import router as events_router
+from services.api.events.router import webhooks_router
 from services.api.idempotency import IdempotencyMiddleware
+from services.api.intake.router import router as intake_router
 from services.api.keys.router import router as keys_router
 from services.api.limits import BodyLimitMiddleware
 from services.api.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -34,7 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_async_engine(settings.database_url,
                                              pool_size=settings.db_pool_size)
         app.state.read_engine = app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
+        worker = (asyncio.create_task(webhooks.worker(app.state.engine, settings))
+                  if settings.webhook_worker else None)
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         await app.state.engine.dispose()
 
     app = FastAPI(title="social-priorities", version="1.0.0", description=DESCRIPTION,
@@ -43,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     errors.install(app)
     openapi_doc.install(app)
-    for router in (health.router, keys_router, team_router, events_router):
+    for router in (health.router, keys_router, team_router, intake_router, calendar_router,
+                   events_router, webhooks_router):
         app.include_router(router)
     # Added last runs first: request id and logs wrap everything, then the size limit.
     app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)

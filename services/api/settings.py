@@ -19,3 +19,13 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Base URL used in links the API hands out (share links, feeds).",
     )
+    double_booking_minutes: int = Field(
+        default=120, description="Two entries on one network closer than this get a warning.")
+    update_cadence_days: int = Field(
+        default=3, description="Default days until a request's next progress update is due.")
+    webhook_worker: bool = Field(default=True, description="Run the webhook delivery worker.")
+    webhook_poll_seconds: float = Field(default=1.0, description="Delivery worker poll period.")
+    webhook_max_attempts: int = Field(default=8, description="Attempts before a delivery fails.")
+    webhook_backoff_seconds: float = Field(
+        default=10.0, description="First retry delay; doubles on each attempt (capped at 1 h).")
+    webhook_timeout_seconds: float = Field(default=10.0, description="Per-delivery HTTP timeout.")

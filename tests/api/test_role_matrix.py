@@ -3,6 +3,7 @@ else (success or a domain answer) for a role that may. Features add their operat
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -69,7 +70,56 @@ OPS = [
        {"If-Match": "*"}),
     Op("DELETE", "/v1/pillars/{pillar_id}", MANAGER, None, {"If-Match": "*"}),
     Op("GET", "/v1/events", STAFF | {"service"}),
+    # Requests
+    Op("POST", "/v1/requests", PEOPLE, lambda w: _request_body(w)),
+    Op("GET", "/v1/requests", PEOPLE),
+    Op("GET", "/v1/requests/blocked", STAFF),
+    Op("GET", "/v1/requests/overdue-updates", MANAGER),
+    Op("GET", "/v1/requests/{request_id}", PEOPLE),
+    Op("POST", "/v1/requests/{request_id}/triage", STAFF, lambda w: {"decision": "accept"}),
+    Op("POST", "/v1/requests/{request_id}/transitions", PEOPLE, lambda w: {"to": "withdrawn"}),
+    Op("GET", "/v1/requests/{request_id}/history", PEOPLE),
+    Op("POST", "/v1/requests/{request_id}/updates", STAFF, lambda w: {"note": "n"}),
+    Op("GET", "/v1/requests/{request_id}/updates", PEOPLE),
+    Op("POST", "/v1/requests/{request_id}/blockers", STAFF,
+       lambda w: {"what": "asset", "waiting_on": "design"}),
+    Op("GET", "/v1/requests/{request_id}/blockers", PEOPLE),
+    Op("POST", "/v1/requests/{request_id}/blockers/1/resolve", STAFF, lambda w: {}),
+    # Calendar (the .ics feed itself is public by design: its secret token is the credential)
+    Op("POST", "/v1/calendar/entries", STAFF,
+       lambda w: {"title": "t", "network": w.ids["own_slug"], "publish_at": _future()}),
+    Op("GET", "/v1/calendar/entries", PEOPLE),
+    Op("GET", "/v1/calendar/entries/{entry_id}", PEOPLE),
+    Op("PATCH", "/v1/calendar/entries/{entry_id}", STAFF, lambda w: {"title": "u"},
+       {"If-Match": "*"}),
+    Op("DELETE", "/v1/calendar/entries/{entry_id}", STAFF, None, {"If-Match": "*"}),
+    Op("POST", "/v1/calendar/import", STAFF, lambda w: {"entries": [
+        {"title": "t", "network": w.ids["own_slug"], "publish_at": _future()}]}),
+    Op("GET", "/v1/calendar/export?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", PEOPLE),
+    Op("GET", "/v1/calendar/monthly-plan?month=2026-12", PEOPLE),
+    Op("POST", "/v1/calendar/feeds", PEOPLE, lambda w: {"name": "f", "scope": "team"}),
+    Op("GET", "/v1/calendar/feeds", PEOPLE),
+    Op("POST", "/v1/calendar/feeds/{feed_id}/revoke", PEOPLE),
+    # Webhooks
+    Op("POST", "/v1/webhooks", MANAGER, lambda w: {"url": "http://127.0.0.1:9/hook"}),
+    Op("GET", "/v1/webhooks", MANAGER),
+    Op("GET", "/v1/webhooks/{webhook_id}", MANAGER),
+    Op("PATCH", "/v1/webhooks/{webhook_id}", MANAGER, lambda w: {"is_active": False},
+       {"If-Match": "*"}),
+    Op("DELETE", "/v1/webhooks/{webhook_id}", MANAGER, None, {"If-Match": "*"}),
+    Op("GET", "/v1/webhooks/{webhook_id}/deliveries", MANAGER),
+    Op("POST", "/v1/webhooks/{webhook_id}/deliveries/1/replay", MANAGER),
 ]
+
+
+def _future() -> str:
+    return (datetime.now(UTC) + timedelta(days=10)).isoformat()
+
+
+def _request_body(world: World) -> dict[str, Any]:
+    return {"title": "Webinar", "description": "d", "goal": "awareness", "audience": "all",
+            "networks": [world.ids["own_slug"]], "desired_publish_at": _future(),
+            "department": "Marketing"}
 
 # The scope a service key needs for an operation it is allowed; others get no scope at all.
 SERVICE_SCOPES = {"GET /v1/events": ["events:read"]}
@@ -87,9 +137,23 @@ def build_world(api: Api) -> World:
         key_id=api.ok(api.client.post("/v1/api-keys", headers=api.manager, json={
             "name": "victim", "role": "service", "scopes": ["events:read"]}), 201)["id"],
     )
-    world.ids["people"] = {
-        role: api.key_for(api.make_member(role=role)) for role in ("stakeholder", "strategist")
-    }
+    stakeholder, own_strategist = (api.make_member(role=r) for r in ("stakeholder",
+                                                                      "strategist"))
+    world.ids["people"] = {"stakeholder": api.key_for(stakeholder),
+                           "strategist": api.key_for(own_strategist)}
+    # Things the people keys own, so that an allowed role gets past ownership checks.
+    own = api.make_network(owner_id=own_strategist["id"])
+    world.ids["own_slug"] = own["slug"]
+    world.ids["request_id"] = api.ok(api.client.post(
+        "/v1/requests", json=_request_body(world), headers=world.ids["people"]["stakeholder"]),
+        201)["id"]
+    world.ids["entry_id"] = api.ok(api.client.post("/v1/calendar/entries", json={
+        "title": "t", "network": own["slug"], "publish_at": _future()},
+        headers=world.ids["people"]["strategist"]), 201)["id"]
+    world.ids["feed_id"] = api.ok(api.client.post("/v1/calendar/feeds", json={
+        "name": "f", "scope": "team"}, headers=world.ids["people"]["stakeholder"]), 201)["id"]
+    world.ids["webhook_id"] = api.ok(api.client.post("/v1/webhooks", json={
+        "url": "http://127.0.0.1:9/hook"}, headers=api.manager), 201)["id"]
     return world
 
 

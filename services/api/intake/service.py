@@ -1,0 +1,544 @@
+"""Intake use cases: submitting and routing requests, the strategy check, triage, the
+lifecycle, progress updates and blockers. Knows SQL and the rules, not HTTP."""
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api.auth import Principal
+from services.api.db import utcnow
+from services.api.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
+from services.api.events import service as events
+from services.api.intake.schemas import (
+    BlockerCreate,
+    BlockerResolve,
+    RequestCreate,
+    TransitionCreate,
+    TriageCreate,
+    UpdateCreate,
+)
+from services.api.models import (
+    Blocker,
+    Decision,
+    Member,
+    Network,
+    NetworkOwnership,
+    Pillar,
+    PillarNetwork,
+    Request,
+    RequestStatus,
+    RequestTransition,
+    RequestUpdate,
+    Role,
+)
+from services.api.team import service as team
+
+S = RequestStatus
+ALLOWED: dict[RequestStatus, tuple[RequestStatus, ...]] = {
+    S.submitted: (S.triaged, S.declined, S.withdrawn),
+    S.triaged: (S.planned, S.in_progress, S.withdrawn),
+    S.planned: (S.in_progress, S.blocked, S.published, S.withdrawn),
+    S.in_progress: (S.blocked, S.published, S.withdrawn),
+    S.blocked: (S.planned, S.in_progress, S.withdrawn),
+    S.published: (S.done,),
+    S.done: (), S.declined: (), S.withdrawn: (),
+}
+CLOSED = (S.done, S.declined, S.withdrawn)
+# Moves that have their own operation, because they carry more than a status.
+VIA_TRIAGE = (S.triaged, S.declined)
+ACTIVE_WORK = (S.triaged, S.planned, S.in_progress, S.blocked)
+
+WORKDAY_START, WORKDAY_END = time(9), time(17)
+STOPWORDS = frozenset(["and", "the", "for", "with", "who", "want", "that", "are", "our",
+                       "their", "from", "into", "looking"])
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def words(text: str) -> set[str]:
+    """Lower-case words of three letters or more, plural 's' dropped, common words removed."""
+    out = set()
+    for w in re.findall(r"[a-z0-9]+", text.lower()):
+        if len(w) >= 3 and w not in STOPWORDS:
+            out.add(w[:-1] if len(w) > 3 and w.endswith("s") else w)
+    return out
+
+
+# Lists read only these columns: building whole rows (and decoding their JSON) for a page
+# of 50 costs more than the query.
+SUMMARY_COLUMNS = [col(getattr(Request, name)) for name in (
+    "id", "title", "goal", "networks", "owner_id", "requester_id", "status",
+    "needs_strategy_review", "desired_publish_at", "deadline_at", "next_update_due_at",
+    "created_at")]
+
+
+# Visibility
+
+
+async def owned_network_ids(session: AsyncSession, member_id: int) -> list[int]:
+    today = utcnow().date()
+    rows = await session.exec(select(NetworkOwnership.network_id).where(
+        NetworkOwnership.member_id == member_id, col(NetworkOwnership.starts_on) <= today,
+        or_(col(NetworkOwnership.ends_on).is_(None), col(NetworkOwnership.ends_on) > today)))
+    return list(rows.all())
+
+
+async def can_see(session: AsyncSession, request: Request, principal: Principal) -> bool:
+    """Manager: all. Strategist: requests routed to them or on a network they own now.
+    Stakeholder: only their own."""
+    if principal.role == Role.manager:
+        return True
+    if principal.member_id is None:
+        return False
+    if principal.role == Role.stakeholder:
+        return request.requester_id == principal.member_id
+    if request.owner_id == principal.member_id or request.requester_id == principal.member_id:
+        return True
+    owned = await owned_network_ids(session, principal.member_id)
+    ids = (await session.exec(select(Network.id).where(
+        col(Network.slug).in_(request.networks)))).all()
+    return bool(set(owned) & set(ids))
+
+
+async def get_request(session: AsyncSession, request_id: int, principal: Principal) -> Request:
+    """The request, or 404 when it does not exist or the caller may not see it (so its
+    existence is not leaked)."""
+    request = await session.get(Request, request_id)
+    if request is None or not await can_see(session, request, principal):
+        raise NotFound(f"No request with id {request_id}.")
+    return request
+
+
+def _may_manage(request: Request, principal: Principal) -> None:
+    if principal.role == Role.manager:
+        return
+    if principal.role == Role.strategist and request.owner_id == principal.member_id:
+        return
+    raise Forbidden("Only the owner of the request's network or the manager may do this.")
+
+
+async def list_requests_query(session: AsyncSession, principal: Principal, *,
+                              owner_id: int | None, requester_id: int | None,
+                              status: RequestStatus | None, is_open: bool | None,
+                              network: str | None) -> Any:
+    stmt = select(*SUMMARY_COLUMNS)
+    if principal.role == Role.stakeholder:
+        stmt = stmt.where(Request.requester_id == (principal.member_id or -1))
+    elif principal.role == Role.strategist and owner_id != principal.member_id:
+        owned = await owned_network_ids(session, principal.member_id or -1)
+        stmt = stmt.where(or_(col(Request.owner_id) == principal.member_id,
+                              col(Request.requester_id) == principal.member_id,
+                              col(Request.network_id).in_(owned)))
+    if owner_id is not None:
+        stmt = stmt.where(Request.owner_id == owner_id)
+    if requester_id is not None:
+        stmt = stmt.where(Request.requester_id == requester_id)
+    if status is not None:
+        stmt = stmt.where(Request.status == status)
+    if is_open is not None:
+        stmt = stmt.where(Request.is_open == is_open)
+    if network is not None:
+        found = (await session.exec(select(Network.id).where(Network.slug == network))).first()
+        if found is None:
+            raise Unprocessable(f"Unknown network '{network}'.")
+        stmt = stmt.where(Request.network_id == found)
+    return stmt
+
+
+# Submission and routing
+
+
+async def strategy_review(session: AsyncSession, networks: Sequence[Network],
+                          pillar_ids: Sequence[int], audience: str, day: date) -> list[str]:
+    """Reasons to send a request to strategy review (empty when it fits):
+
+    - no pillar of the quarter of `day` serves any of its networks;
+    - a pillar it claims is not of that quarter, or serves none of its networks;
+    - its audience shares no word (see `words`) with any of its networks' audiences nor with
+      the audiences of the quarter's pillars serving those networks.
+    """
+    quarter = quarter_of(day)
+    network_ids = {n.id for n in networks}
+    rows = (await session.exec(
+        select(Pillar, PillarNetwork.network_id)
+        .join(PillarNetwork, col(PillarNetwork.pillar_id) == Pillar.id)
+        .where(Pillar.quarter == quarter, col(PillarNetwork.network_id).in_(network_ids))
+    )).all()
+    covering = {p.id: p for p, _ in rows}
+    reasons = []
+    names = ", ".join(n.name for n in networks)
+    if not covering:
+        reasons.append(f"no {quarter} pillar serves {names}")
+    if pillar_ids:
+        claimed = (await session.exec(select(Pillar).where(col(Pillar.id).in_(pillar_ids)))).all()
+        for pillar in claimed:
+            if pillar.quarter != quarter:
+                reasons.append(f"claimed pillar '{pillar.name}' is for {pillar.quarter}, "
+                               f"not {quarter}")
+            elif pillar.id not in covering:
+                reasons.append(f"claimed pillar '{pillar.name}' does not serve {names}")
+    asked = words(audience)
+    known = set().union(*(words(n.audience) for n in networks),
+                        *(words(a) for p in covering.values() for a in p.audiences))
+    if asked and not asked & known:
+        audiences = "; ".join(f"{n.name}: '{n.audience}'" for n in networks)
+        reasons.append(f"audience '{audience}' shares no word with the networks' audiences "
+                       f"({audiences}) or their pillars' audiences")
+    return reasons
+
+
+async def submit_request(session: AsyncSession, data: RequestCreate, *,
+                         principal: Principal) -> Request:
+    """Validate, route to the owner of the FIRST (primary) network on the target day (the
+    desired publish date, else the deadline), run the strategy check, record the event."""
+    now = utcnow()
+    for field in ("desired_publish_at", "deadline_at"):
+        value = getattr(data, field)
+        if value is not None and value <= now:
+            raise Unprocessable(f"{field} {value.isoformat()} is in the past; pick a future time.")
+    target = data.desired_publish_at or data.deadline_at
+    assert target is not None
+    found = {n.slug: n for n in (await session.exec(
+        select(Network).where(col(Network.slug).in_(data.networks)))).all()}
+    unknown = [s for s in data.networks if s not in found]
+    if unknown:
+        raise Unprocessable(f"Unknown network(s): {', '.join(unknown)}.")
+    if data.pillar_ids:
+        known = set((await session.exec(
+            select(Pillar.id).where(col(Pillar.id).in_(data.pillar_ids)))).all())
+        missing = [str(p) for p in data.pillar_ids if p not in known]
+        if missing:
+            raise Unprocessable(f"Unknown pillar id(s): {', '.join(missing)}.")
+    networks = [found[s] for s in data.networks]
+    primary = networks[0]
+    assert primary.id is not None
+    owners = await team.owners_on(session, [primary.id], target.date())
+    owner = owners.get(primary.id)
+    reasons = await strategy_review(session, networks, data.pillar_ids, data.audience,
+                                    target.date())
+    if owner is None:
+        reasons.append(f"{primary.name} has no owner on {target.date()}; the manager routes it")
+    request = Request(
+        **data.model_dump(exclude={"assets"}), assets=[a.model_dump() for a in data.assets],
+        network_id=primary.id, requester_id=principal.member_id,
+        requester_key_id=principal.key_id, owner_id=owner.id if owner else None,
+        needs_strategy_review=bool(reasons), review_reasons=reasons)
+    session.add(request)
+    await session.flush()
+    assert request.id is not None
+    session.add(RequestTransition(request_id=request.id, from_status=None, to_status=S.submitted,
+                                  actor_key_id=principal.key_id,
+                                  actor_member_id=principal.member_id))
+    await events.record(session, "request.submitted", "request", request.id, {
+        "title": request.title, "networks": request.networks, "owner_id": request.owner_id,
+        "needs_strategy_review": request.needs_strategy_review,
+        "review_reasons": reasons}, actor=principal)
+    await session.commit()
+    return request
+
+
+# Earliest slot
+
+
+def _next_working_moment(moment: datetime, zone: ZoneInfo) -> datetime:
+    local = moment.astimezone(zone)
+    while True:
+        start = datetime.combine(local.date(), WORKDAY_START, zone)
+        end = datetime.combine(local.date(), WORKDAY_END, zone)
+        if local.weekday() < 5 and local < end:
+            return max(local, start)
+        local = datetime.combine(local.date() + timedelta(days=1), WORKDAY_START, zone)
+
+
+def add_working_hours(start: datetime, hours: float, zone: ZoneInfo) -> datetime:
+    """`start` moved forward by `hours` of working time (Mon-Fri, 09:00-17:00 local)."""
+    moment = _next_working_moment(start, zone)
+    left = timedelta(hours=hours)
+    while left > timedelta(0):
+        end = datetime.combine(moment.date(), WORKDAY_END, zone)
+        if moment + left <= end:
+            return (moment + left).astimezone(UTC)
+        left -= end - moment
+        moment = _next_working_moment(end, zone)
+    return moment.astimezone(UTC)
+
+
+async def earliest_slot(session: AsyncSession, owner: Member, effort_hours: float, *,
+                        after: datetime) -> datetime:
+    """When the owner can start `effort_hours` of new work, honestly: after `after`, after
+    the estimated hours of the work already accepted and still open (triaged, planned, in
+    progress, blocked), within working hours (Mon-Fri 09:00-17:00 in the owner's time zone).
+
+    Deliberately simple; the time-blocking feature can replace it with the owner's week plan.
+    `effort_hours` is not needed for the start, but kept so a planner can check it fits.
+    """
+    backlog = (await session.exec(
+        select(func.coalesce(func.sum(Request.effort_hours), 0.0)).where(
+            Request.owner_id == owner.id, col(Request.status).in_(ACTIVE_WORK),
+            col(Request.effort_hours).is_not(None)))).one()
+    zone = ZoneInfo(owner.time_zone)
+    start = _next_working_moment(after, zone)
+    if backlog:
+        start = _next_working_moment(add_working_hours(start, float(backlog), zone), zone)
+    return start.astimezone(UTC)
+
+
+# Triage and lifecycle
+
+
+def check_move(request: Request, to: RequestStatus) -> None:
+    """409 naming the allowed moves when `to` is not one of them."""
+    allowed = ALLOWED[request.status]
+    if to not in allowed:
+        names = ", ".join(s.value for s in allowed) or "none (it is closed)"
+        raise InvalidTransition(
+            f"A {request.status.value} request cannot move to {to.value}; allowed: {names}.")
+
+
+def _move(request: Request, to: RequestStatus, principal: Principal, note: str | None,
+          session: AsyncSession) -> RequestTransition:
+    check_move(request, to)
+    assert request.id is not None
+    move = RequestTransition(request_id=request.id, from_status=request.status, to_status=to,
+                             actor_key_id=principal.key_id,
+                             actor_member_id=principal.member_id, note=note)
+    request.status = to
+    request.is_open = to not in CLOSED
+    request.updated_at = utcnow()
+    session.add(move)
+    session.add(request)
+    return move
+
+
+async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
+                 principal: Principal, cadence_days: int) -> Request:
+    """Accept, compromise, redirect or decline, by the owner or the manager. A redirect
+    re-routes the request to the new network's owner and checks it against that network."""
+    # Only staff get here (the route admits strategists and the manager): a strategist who
+    # does not own the network gets 403, as the issue asks, rather than a 404.
+    request = await session.get(Request, request_id)
+    if request is None:
+        raise NotFound(f"No request with id {request_id}.")
+    _may_manage(request, principal)
+    now = utcnow()
+    to = S.declined if data.decision == Decision.decline else S.triaged
+    check_move(request, to)
+    for field in ("earliest_start_at", "next_update_due_at"):
+        value = getattr(data, field)
+        if value is not None and value <= now:
+            raise Unprocessable(f"{field} {value.isoformat()} is in the past.")
+    if data.alternative and data.alternative.kind == "network":
+        slug = data.alternative.network or ""
+        target = (await session.exec(select(Network).where(Network.slug == slug))).first()
+        if target is None:
+            raise Unprocessable(f"Unknown network '{slug}' in the alternative.")
+        if data.decision == Decision.redirect:
+            assert target.id is not None
+            owner = (await team.owners_on(session, [target.id], now.date())).get(target.id)
+            request.networks = [target.slug]
+            request.network_id = target.id
+            request.owner_id = owner.id if owner else request.owner_id
+            target_day = (request.desired_publish_at or request.deadline_at or now).date()
+            reasons = await strategy_review(session, [target], request.pillar_ids,
+                                            request.audience, target_day)
+            request.needs_strategy_review = bool(reasons)
+            request.review_reasons = reasons
+    owner = await session.get(Member, request.owner_id) if request.owner_id else None
+    earliest = data.earliest_start_at
+    if earliest is None and data.effort_hours and owner is not None \
+            and data.decision != Decision.decline:
+        earliest = await earliest_slot(session, owner, data.effort_hours, after=now)
+    request.decision = data.decision
+    request.rationale = data.rationale
+    request.alternative = data.alternative.model_dump() if data.alternative else None
+    request.would_help = [w.value for w in data.would_help]
+    request.would_help_note = data.would_help_note
+    request.effort_hours = data.effort_hours
+    request.earliest_start_at = earliest
+    request.triaged_at = now
+    request.triaged_by_key_id = principal.key_id
+    if to != S.declined:
+        request.next_update_due_at = data.next_update_due_at or now + timedelta(days=cadence_days)
+    _move(request, to, principal, data.rationale, session)
+    await events.record(session, "request.triaged", "request", request.id, {
+        "decision": data.decision, "status": request.status, "owner_id": request.owner_id,
+        "alternative": request.alternative, "effort_hours": request.effort_hours,
+        "earliest_start_at": earliest.isoformat() if earliest else None}, actor=principal)
+    await session.commit()
+    return request
+
+
+async def transition(session: AsyncSession, request_id: int, data: TransitionCreate, *,
+                     principal: Principal) -> Request:
+    """Move a request. The requester may withdraw it; the owner or manager moves the rest.
+    Triage and blockers have their own operations."""
+    request = await get_request(session, request_id, principal)
+    is_requester = request.requester_id is not None and \
+        request.requester_id == principal.member_id
+    if not (data.to == S.withdrawn and is_requester):
+        _may_manage(request, principal)
+    if data.to in VIA_TRIAGE and data.to in ALLOWED[request.status]:
+        raise InvalidTransition(f"Use POST /v1/requests/{request_id}/triage to move a request "
+                                f"to {data.to.value}: it carries the decision.")
+    if data.to == S.blocked and data.to in ALLOWED[request.status]:
+        raise InvalidTransition(f"Add a blocker (POST /v1/requests/{request_id}/blockers) "
+                                "to block a request: say what it waits on.")
+    if request.status == S.blocked and data.to != S.withdrawn and await open_blockers(
+            session, request_id):
+        raise InvalidTransition("The request still has open blockers; resolve them first.")
+    await apply_transition(session, request, data.to, principal=principal, note=data.note)
+    await session.commit()
+    return request
+
+
+async def apply_transition(session: AsyncSession, request: Request, to: RequestStatus, *,
+                           principal: Principal, note: str | None) -> None:
+    """Move and record the event, inside the caller's transaction (no commit)."""
+    before = request.status
+    _move(request, to, principal, note, session)
+    await events.record(session, "request.status_changed", "request", request.id,
+                        {"from": before, "to": to, "note": note}, actor=principal)
+
+
+def history_query(request_id: int) -> Any:
+    return select(RequestTransition).where(RequestTransition.request_id == request_id)
+
+
+# Updates and blockers
+
+
+async def add_update(session: AsyncSession, request_id: int, data: UpdateCreate, *,
+                     principal: Principal, cadence_days: int) -> RequestUpdate:
+    request = await get_request(session, request_id, principal)
+    _may_manage(request, principal)
+    if not request.is_open:
+        raise InvalidTransition(f"The request is {request.status.value}; it takes no updates.")
+    now = utcnow()
+    if data.next_update_due_at is not None and data.next_update_due_at <= now:
+        raise Unprocessable("next_update_due_at is in the past.")
+    due = data.next_update_due_at or now + timedelta(days=cadence_days)
+    update = RequestUpdate(request_id=request_id, note=data.note, done_count=data.done_count,
+                           total_count=data.total_count, unit=data.unit,
+                           author_key_id=principal.key_id, author_member_id=principal.member_id,
+                           next_update_due_at=due)
+    request.next_update_due_at = due
+    request.updated_at = now
+    session.add(update)
+    session.add(request)
+    await session.flush()
+    await events.record(session, "request.updated", "request", request_id, {
+        "update_id": update.id, "note": data.note, "progress": progress(update),
+        "next_update_due_at": due.isoformat()}, actor=principal)
+    await session.commit()
+    return update
+
+
+def progress(update: RequestUpdate) -> str | None:
+    if update.done_count is None or update.total_count is None:
+        return None
+    return f"{update.done_count} of {update.total_count}" + (
+        f" {update.unit}" if update.unit else "")
+
+
+async def latest_update(session: AsyncSession, request_id: int) -> RequestUpdate | None:
+    return (await session.exec(select(RequestUpdate).where(
+        RequestUpdate.request_id == request_id).order_by(
+        col(RequestUpdate.id).desc()).limit(1))).first()
+
+
+def updates_query(request_id: int) -> Any:
+    return select(RequestUpdate).where(RequestUpdate.request_id == request_id)
+
+
+async def open_blockers(session: AsyncSession, request_id: int) -> list[Blocker]:
+    return list((await session.exec(select(Blocker).where(
+        Blocker.request_id == request_id, Blocker.is_open == True  # noqa: E712
+    ).order_by(col(Blocker.id)).limit(50))).all())
+
+
+
+
+async def add_blocker(session: AsyncSession, request_id: int, data: BlockerCreate, *,
+                      principal: Principal) -> Blocker:
+    """Record what the request waits on; an active request becomes blocked."""
+    request = await get_request(session, request_id, principal)
+    _may_manage(request, principal)
+    if not request.is_open or request.status == S.submitted:
+        raise InvalidTransition(f"A {request.status.value} request cannot be blocked; "
+                                "blockers are for accepted work.")
+    now = utcnow()
+    if data.since_at is not None and data.since_at > now:
+        raise Unprocessable("since_at is in the future.")
+    blocker = Blocker(request_id=request_id, what=data.what, waiting_on=data.waiting_on,
+                      since_at=data.since_at or now)
+    session.add(blocker)
+    if request.status != S.blocked:
+        request.status_before_block = request.status
+        if request.status == S.triaged:
+            # triaged work cannot be blocked directly; it is at least planned once blocked.
+            request.status_before_block = S.planned
+            await apply_transition(session, request, S.planned, principal=principal,
+                                   note="planned before blocking")
+        await apply_transition(session, request, S.blocked, principal=principal, note=data.what)
+    await session.flush()
+    await events.record(session, "request.blocked", "request", request_id, {
+        "blocker_id": blocker.id, "what": blocker.what, "waiting_on": blocker.waiting_on},
+        actor=principal)
+    await session.commit()
+    return blocker
+
+
+async def resolve_blocker(session: AsyncSession, request_id: int, blocker_id: int,
+                          data: BlockerResolve, *, principal: Principal) -> Blocker:
+    """Resolve a blocker; when it was the last open one, the request returns to the status
+    it had before it was blocked."""
+    request = await get_request(session, request_id, principal)
+    _may_manage(request, principal)
+    blocker = await session.get(Blocker, blocker_id)
+    if blocker is None or blocker.request_id != request_id:
+        raise NotFound(f"No blocker {blocker_id} on request {request_id}.")
+    if not blocker.is_open:
+        raise InvalidTransition("This blocker is already resolved.")
+    now = utcnow()
+    blocker.is_open = False
+    blocker.resolved_at = now
+    blocker.resolution = data.resolution
+    blocker.updated_at = now
+    session.add(blocker)
+    remaining = [b for b in await open_blockers(session, request_id) if b.id != blocker_id]
+    if not remaining and request.status == S.blocked:
+        back = request.status_before_block or S.in_progress
+        request.status_before_block = None
+        await apply_transition(session, request, back, principal=principal,
+                               note=f"unblocked: {data.resolution or blocker.what}")
+    await events.record(session, "request.unblocked", "request", request_id, {
+        "blocker_id": blocker_id, "resolution": data.resolution,
+        "still_blocked": bool(remaining)}, actor=principal)
+    await session.commit()
+    return blocker
+
+
+def blocked_query() -> Any:
+    return (select(Blocker, Request).join(Request, col(Request.id) == Blocker.request_id)
+            .where(Blocker.is_open == True))  # noqa: E712
+
+
+def overdue_query(now: datetime) -> Any:
+    return select(*SUMMARY_COLUMNS).where(Request.is_open == True,  # noqa: E712
+                                 col(Request.next_update_due_at) < now)
+
+
+async def members(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, Member]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.exec(select(Member).where(col(Member.id).in_(wanted)))
+    return {m.id: m for m in rows.all() if m.id is not None}
