@@ -4,6 +4,18 @@ from sqlmodel import SQLModel
 
 from services.api.models.auth import ApiKey, IdempotencyRecord, Role
 from services.api.models.events import Event
+from services.api.models.posts import (
+    METRICS,
+    ContentType,
+    FollowerCount,
+    GoalMetric,
+    MetricSnapshot,
+    NetworkGoal,
+    Post,
+    PostNote,
+    PostTag,
+)
+from services.api.models.reports import AppSecret, Report, ReportAnnotation, ShareLink
 from services.api.models.team import (
     Member,
     MemberRole,
@@ -17,16 +29,29 @@ from services.api.models.team import (
 metadata = SQLModel.metadata
 
 __all__ = [
+    "METRICS",
     "ApiKey",
+    "AppSecret",
+    "ContentType",
     "Event",
+    "FollowerCount",
+    "GoalMetric",
     "IdempotencyRecord",
     "Member",
     "MemberRole",
+    "MetricSnapshot",
     "Network",
+    "NetworkGoal",
     "NetworkOwnership",
     "Pillar",
     "PillarNetwork",
+    "Post",
+    "PostNote",
+    "PostTag",
     "Purpose",
+    "Report",
+    "ReportAnnotation",
     "Role",
+    "ShareLink",
     "metadata",
 ]
