@@ -52,6 +52,18 @@ class Period:
         return min(1.0, max(0.0, ((today - self.start).days + 1) / self.days))
 
 
+def compared(period: Period, today: date) -> tuple[Period, Period]:
+    """The span to measure and the one to compare it with. A period still running is measured
+    to date against the same number of days from the start of the previous period, so a
+    half-finished quarter is not compared with a whole one."""
+    previous = period.previous()
+    if period.start <= today < period.end:
+        span = (today - period.start).days
+        return Period(period.start, today), Period(previous.start,
+                                                   previous.start + timedelta(days=span))
+    return period, previous
+
+
 def resolve(quarter: str | None, start: date | None, end: date | None) -> Period:
     """A quarter, or from/to, or by default the current quarter. 422 past MAX_RANGE_DAYS."""
     if quarter and (start or end):

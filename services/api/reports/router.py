@@ -42,7 +42,9 @@ router = APIRouter(prefix="/v1")
 CSV = "text/csv; charset=utf-8"
 PERIOD_DOC = (f"Period: `quarter` (e.g. 2026-Q4), or `from` and `to` (inclusive UTC days, at "
               f"most {MAX_RANGE_DAYS} days; longer is a 422); default the current quarter. "
-              "Posts count in the period they were published in, with their current metrics.")
+              "Posts count in the period they were published in, with their current metrics. "
+              "Comparisons use the previous period of equal length; a period still running "
+              "is measured to date against the same span of the previous one.")
 
 QuarterQ = Annotated[str | None, Query(pattern=QUARTER_PATTERN, examples=["2026-Q4"])]
 FromQ = Annotated[date | None, Query(alias="from", description="First day (inclusive).")]

@@ -27,7 +27,7 @@ from services.api.posts import service as posts
 from services.api.posts.router import metrics_of
 from services.api.posts.schemas import MetricsPublic, NotePublic
 from services.api.reports import stats
-from services.api.reports.periods import Period, quarter_of
+from services.api.reports.periods import Period, compared, quarter_of
 from services.api.reports.schemas import (
     Freshness,
     Kpi,
@@ -206,7 +206,7 @@ async def profiles(session: AsyncSession, f: Filters, *,
     quarter the period starts in). Posts count in the period they were published in."""
     networks = await resolve_networks(session, f.networks)
     ids = [n.id or 0 for n in networks]
-    cur, prev = f.period, f.period.previous()
+    cur, prev = compared(f.period, utcnow().date())
     both = Period(prev.start, cur.end)
     where = _where(Filters(both, content_types=f.content_types, tags=f.tags,
                            owner_ids=f.owner_ids), ids, both)
@@ -227,7 +227,7 @@ async def profiles(session: AsyncSession, f: Filters, *,
     growth_before = await _followers_growth(session, ids, prev)
     fresh = await freshness(session, networks, stale_after_hours=stale_after_hours)
     status = {n.network: n.status for n in fresh.networks}
-    elapsed = cur.elapsed_fraction(utcnow().date())
+    elapsed = f.period.elapsed_fraction(utcnow().date())
     result = []
     for n in networks:
         nid = n.id or 0
@@ -285,7 +285,7 @@ async def trends(session: AsyncSession, f: Filters, *, metrics: list[TrendMetric
     networks = await resolve_networks(session, f.networks)
     ids = [n.id or 0 for n in networks]
     slugs = {n.id: n.slug for n in networks}
-    cur, prev = f.period, f.period.previous()
+    cur, prev = compared(f.period, utcnow().date())
     both = Period(prev.start, cur.end)
     where = _where(Filters(both, content_types=f.content_types, tags=f.tags,
                            owner_ids=f.owner_ids), ids, both)
