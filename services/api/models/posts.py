@@ -57,6 +57,11 @@ class Post(Metrics, table=True):
         Index("ix_post_published_at", "published_at"),
         Index("ix_post_network_published", "network_id", "published_at"),
         Index("ix_post_network_as_of", "network_id", "metrics_as_of"),
+        # Top-N by each report sort: read backwards, the first rows in the period win.
+        Index("ix_post_rank_engagement_rate", "engagement_rate", "id"),
+        Index("ix_post_rank_impressions", "impressions", "id"),
+        Index("ix_post_rank_engagements", "engagements", "id"),
+        Index("ix_post_rank_video_views", "video_views", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -73,6 +78,9 @@ class Post(Metrics, table=True):
     calendar_entry_id: int | None = Field(default=None, index=True)
     request_id: int | None = Field(default=None, index=True)
     metrics_as_of: datetime | None = utc_field(nullable=True)
+    # engagements / impressions of the current metrics, 0 without impressions: an indexed
+    # sort key only (the API computes the rate, null without impressions, from the counters).
+    engagement_rate: float = Field(default=0.0)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
 

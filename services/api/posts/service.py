@@ -5,9 +5,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Float, bindparam, case, cast, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,13 +35,6 @@ from services.api.posts.schemas import (
     SnapshotIn,
 )
 from shared.schemas.common import FieldError
-
-CHUNK = 500  # rows per multi-row INSERT: under SQLite's and PostgreSQL's bind-parameter limits
-
-
-def engagement_rate_expr(engagements: Any, impressions: Any) -> ColumnElement[float | None]:
-    """engagements / impressions as a float, NULL without impressions."""
-    return case((impressions > 0, cast(engagements, Float) / impressions), else_=None)
 
 
 def rate(engagements: int | float | None, impressions: int | float | None) -> float | None:
@@ -133,14 +125,16 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
             changed += 1
         rows.append({**row, "created_at": now, "updated_at": now, **{m: 0 for m in METRICS}})
     conn = await session.connection()
-    for start in range(0, len(rows), CHUNK):
-        stmt = _insert(session, Post.__table__).values(rows[start:start + CHUNK])
+    if rows:
+        # One cached statement run with many parameter sets (insertmanyvalues batches it);
+        # building a multi-row VALUES statement per call costs more than the database work.
+        stmt = _insert(session, Post.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["network_id", "external_id"],
             set_={c: stmt.excluded[c] for c in (*described, "updated_at")},
         ).returning(Post.__table__.c.id, Post.__table__.c.network_id,
                     Post.__table__.c.external_id)
-        for pid, nid, ext in (await conn.execute(stmt)).all():
+        for pid, nid, ext in (await conn.execute(stmt, rows)).all():
             post_ids[(nid, ext)] = pid
 
     retagged = [post_ids[(r["network_id"], r["external_id"])] for r in rows]
@@ -207,21 +201,23 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
         newest = ordered[-1]
         if old is None or old[3] is None or newest != old[3] or stored.get(newest) != \
                 timeline[newest]:
-            current_updates.append({"_id": pid, "metrics_as_of": newest, **timeline[newest]})
+            values = timeline[newest]
+            current_updates.append({"_id": pid, "metrics_as_of": newest, **values,
+                                    "rate": rate(values["engagements"],
+                                                 values["impressions"]) or 0.0})
 
-    table = MetricSnapshot.__table__
-    for start in range(0, len(snapshot_rows), CHUNK):
-        stmt = _insert(session, table).values(snapshot_rows[start:start + CHUNK])
+    if snapshot_rows:
+        stmt = _insert(session, MetricSnapshot.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["post_id", "captured_at"],
             set_={c: stmt.excluded[c] for c in (*METRICS, "decreased", "is_flagged",
                                                  "received_at")})
-        await conn.execute(stmt)
+        await conn.execute(stmt, snapshot_rows)
     if current_updates:
         post = Post.__table__
         await conn.execute(
             update(post).where(post.c.id == bindparam("_id")).values(
-                metrics_as_of=bindparam("metrics_as_of"),
+                metrics_as_of=bindparam("metrics_as_of"), engagement_rate=bindparam("rate"),
                 **{m: bindparam(m) for m in METRICS}),
             current_updates)
     if result.posts_created or result.snapshots_created or result.snapshots_updated \

@@ -47,7 +47,6 @@ from services.api.reports.schemas import (
 
 MAX_TOP = 500
 RATE_GOALS = {GoalMetric.engagement_rate}
-ER = posts.engagement_rate_expr(Post.engagements, Post.impressions)
 
 
 def period_public(p: Period) -> PeriodPublic:
@@ -130,10 +129,7 @@ def _aware(value: Any) -> datetime | None:
     return UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
 
 
-SORTS: dict[SortKey, Any] = {
-    SortKey.engagement_rate: ER,
-    **{k: getattr(Post, k.value) for k in SortKey if k is not SortKey.engagement_rate},
-}
+SORTS: dict[SortKey, Any] = {k: getattr(Post, k.value) for k in SortKey}
 
 
 async def performance(session: AsyncSession, f: Filters, *, sort: SortKey, limit: int,
@@ -147,7 +143,7 @@ async def performance(session: AsyncSession, f: Filters, *, sort: SortKey, limit
         (await session.exec(select(Network.id, Network.slug))).all())
     order = SORTS[sort]
     rows = (await session.exec(select(Post).where(*top_where).order_by(
-        order.desc().nulls_last(), col(Post.id).desc()).limit(limit))).all()
+        order.desc(), col(Post.id).desc()).limit(limit))).all()
     sums = (await session.exec(select(func.count(col(Post.id)), *[
         func.coalesce(func.sum(getattr(Post, m)), 0) for m in METRICS]).where(*where))).one()
     totals = dict(zip(METRICS, [int(v) for v in sums[1:]], strict=True))

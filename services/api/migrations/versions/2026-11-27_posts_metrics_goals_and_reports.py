@@ -1,8 +1,8 @@
 """posts metrics goals and reports
 
-Revision ID: 18ea65a2e1bb
+Revision ID: 10a2c1d36a50
 Revises: 0981ad82be13
-Create Date: 2026-11-27 00:02:07.487273
+Create Date: 2026-11-27 00:18:00.522142
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import services.api.db
 
-revision: str = '18ea65a2e1bb'
+revision: str = '10a2c1d36a50'
 down_revision: str | Sequence[str] | None = '0981ad82be13'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('calendar_entry_id', sa.Integer(), nullable=True),
     sa.Column('request_id', sa.Integer(), nullable=True),
     sa.Column('metrics_as_of', services.api.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('engagement_rate', sa.Float(), nullable=False),
     sa.Column('created_at', services.api.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', services.api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['network_id'], ['network.id'], ),
@@ -99,6 +100,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_post_network_published', ['network_id', 'published_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_post_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_post_published_at', ['published_at'], unique=False)
+        batch_op.create_index('ix_post_rank_engagement_rate', ['engagement_rate', 'id'], unique=False)
+        batch_op.create_index('ix_post_rank_engagements', ['engagements', 'id'], unique=False)
+        batch_op.create_index('ix_post_rank_impressions', ['impressions', 'id'], unique=False)
+        batch_op.create_index('ix_post_rank_video_views', ['video_views', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_post_request_id'), ['request_id'], unique=False)
 
     op.create_table('report_annotation',
@@ -195,6 +200,10 @@ def downgrade() -> None:
     op.drop_table('report_annotation')
     with op.batch_alter_table('post', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_post_request_id'))
+        batch_op.drop_index('ix_post_rank_video_views')
+        batch_op.drop_index('ix_post_rank_impressions')
+        batch_op.drop_index('ix_post_rank_engagements')
+        batch_op.drop_index('ix_post_rank_engagement_rate')
         batch_op.drop_index('ix_post_published_at')
         batch_op.drop_index(batch_op.f('ix_post_owner_id'))
         batch_op.drop_index('ix_post_network_published')
