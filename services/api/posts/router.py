@@ -166,7 +166,8 @@ async def list_goals(session: SessionDep, _: ReportReaderKey,
             summary="Record follower counts", responses=problems(401, 403, 404, 422))
 async def put_followers(slug: str, body: FollowersPut, session: SessionDep,
                         me: MetricsWriterKey) -> FollowersResult:
-    """Daily follower counts of the network's account (upsert by day); follower growth over
-    a period is the last count on or before its end minus the last before its start."""
+    """Daily follower counts of the network's account (upsert by day; `written` counts the
+    new or changed days). Follower growth over a period is the last count on or before its
+    end minus the last before its start."""
     return FollowersResult(network=slug,
                            written=await service.put_followers(session, slug, body, actor=me))

@@ -277,9 +277,11 @@ async def put_goals(session: AsyncSession, slug: str, quarter: str, data: GoalsP
     network = await _network(session, slug)
     current = {g.metric: g for g in (await session.exec(select(NetworkGoal).where(
         NetworkGoal.network_id == network.id, NetworkGoal.quarter == quarter))).all()}
+    changed = False
     for metric, goal in current.items():
         if metric not in data.targets:
             await session.delete(goal)
+            changed = True
     for metric, target in data.targets.items():
         goal = current.get(metric)
         if goal is None:
@@ -289,10 +291,14 @@ async def put_goals(session: AsyncSession, slug: str, quarter: str, data: GoalsP
             goal.target = target
             goal.updated_at = utcnow()
             session.add(goal)
-    await events.record(session, "goals.set", "network", slug,
-                        {"quarter": quarter, "targets": {k.value: v for k, v in
-                                                         data.targets.items()}}, actor=actor)
-    await session.commit()
+        else:
+            continue
+        changed = True
+    if changed:
+        await events.record(session, "goals.set", "network", slug, {
+            "quarter": quarter, "targets": {k.value: v for k, v in data.targets.items()}},
+            actor=actor)
+        await session.commit()
     return await goals_of(session, quarter, network_id=network.id)
 
 
@@ -311,13 +317,18 @@ async def put_followers(session: AsyncSession, slug: str, data: FollowersPut, *,
     days = [c.day for c in data.counts]
     if len(set(days)) != len(days):
         raise Unprocessable("Two follower counts for the same day.")
-    stmt = _insert(session, FollowerCount.__table__).values(
-        [{"network_id": network.id, "day": c.day, "followers": c.followers}
-         for c in data.counts])
+    stored = dict((await session.exec(select(FollowerCount.day, FollowerCount.followers).where(
+        FollowerCount.network_id == network.id, col(FollowerCount.day).in_(days)))).all())
+    changed = [c for c in data.counts if stored.get(c.day) != c.followers]
+    if not changed:
+        return 0
+    stmt = _insert(session, FollowerCount.__table__)
     stmt = stmt.on_conflict_do_update(index_elements=["network_id", "day"],
                                       set_={"followers": stmt.excluded.followers})
-    await (await session.connection()).execute(stmt)
+    await (await session.connection()).execute(
+        stmt, [{"network_id": network.id, "day": c.day, "followers": c.followers}
+               for c in changed])
     await events.record(session, "followers.recorded", "network", slug,
-                        {"days": len(days)}, actor=actor)
+                        {"days": len(changed)}, actor=actor)
     await session.commit()
-    return len(days)
+    return len(changed)

@@ -3,7 +3,6 @@
 import base64
 import hashlib
 import hmac
-import logging
 import secrets
 from datetime import timedelta
 
@@ -31,7 +30,6 @@ from services.api.reports.schemas import (
 )
 from services.api.reports.sections import SECTIONS, Context, validate
 
-log = logging.getLogger(__name__)
 TOKEN_CONTEXT = b"share-link:v1:"
 
 

@@ -3,10 +3,10 @@ Every figure is aggregated in SQL over the posts' current metrics; Python only s
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal
+from sqlalchemy import Float, and_, case, cast, func, literal, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -139,8 +139,7 @@ async def performance(session: AsyncSession, f: Filters, *, sort: SortKey, limit
     ids = [n.id or 0 for n in networks] if f.networks else None
     where = _where(f, ids, f.period)
     top_where = [*where, col(Post.impressions) >= min_impressions] if min_impressions else where
-    slugs = {n.id: n.slug for n in networks} if f.networks else dict(
-        (await session.exec(select(Network.id, Network.slug))).all())
+    slugs = {n.id: n.slug for n in networks}
     order = SORTS[sort]
     rows = (await session.exec(select(Post).where(*top_where).order_by(
         order.desc(), col(Post.id).desc()).limit(limit))).all()
@@ -178,22 +177,25 @@ def _sum_in(period: Period, expr: Any) -> Any:
 
 
 async def _followers_growth(session: AsyncSession, network_ids: list[int],
-                            period: Period) -> dict[int, float]:
-    """Last count on or before the period's end minus the last count before its start."""
-    async def last_on_or_before(day: date) -> dict[int, int]:
+                            periods: list[Period]) -> list[dict[int, float]]:
+    """Per period: the last count on or before its end minus the last before its start.
+    One query for every boundary of every period."""
+    bounds = [d for p in periods for d in (p.start - timedelta(days=1), p.end)]
+    parts = []
+    for i, day in enumerate(bounds):
         latest = (select(FollowerCount.network_id, func.max(FollowerCount.day).label("d"))
                   .where(col(FollowerCount.network_id).in_(network_ids),
                          col(FollowerCount.day) <= day)
                   .group_by(col(FollowerCount.network_id)).subquery())
-        rows = (await session.exec(select(FollowerCount.network_id, FollowerCount.followers)
-                                   .join(latest, and_(
-                                       FollowerCount.network_id == latest.c.network_id,
-                                       FollowerCount.day == latest.c.d))))
-        return dict(rows.all())
-
-    end = await last_on_or_before(period.end)
-    start = await last_on_or_before(period.start - timedelta(days=1))
-    return {n: float(end[n] - start[n]) for n in end if n in start}
+        parts.append(select(literal(i).label("i"), FollowerCount.network_id,
+                            FollowerCount.followers)
+                     .join(latest, and_(FollowerCount.network_id == latest.c.network_id,
+                                        FollowerCount.day == latest.c.d)))
+    found: dict[int, dict[int, int]] = defaultdict(dict)
+    for i, nid, followers in (await session.exec(union_all(*parts))).all():  # type: ignore[call-overload]
+        found[i][nid] = followers
+    return [{n: float(found[2 * k + 1][n] - found[2 * k][n])
+             for n in found[2 * k + 1] if n in found[2 * k]} for k in range(len(periods))]
 
 
 async def profiles(session: AsyncSession, f: Filters, *,
@@ -219,8 +221,7 @@ async def profiles(session: AsyncSession, f: Filters, *,
     for g in (await session.exec(select(NetworkGoal).where(
             NetworkGoal.quarter == quarter, col(NetworkGoal.network_id).in_(ids)))).all():
         goals[g.network_id][g.metric] = g.target
-    growth_now = await _followers_growth(session, ids, cur)
-    growth_before = await _followers_growth(session, ids, prev)
+    growth_now, growth_before = await _followers_growth(session, ids, [cur, prev])
     fresh = await freshness(session, networks, stale_after_hours=stale_after_hours)
     status = {n.network: n.status for n in fresh.networks}
     elapsed = f.period.elapsed_fraction(utcnow().date())
