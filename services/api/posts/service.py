@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -125,6 +125,9 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
             changed += 1
         rows.append({**row, "created_at": now, "updated_at": now, **{m: 0 for m in METRICS}})
     conn = await session.connection()
+    # A stable order everywhere, so two collectors writing overlapping batches take row locks
+    # in the same order and cannot deadlock.
+    rows.sort(key=lambda r: (r["network_id"], r["external_id"]))
     if rows:
         # One cached statement run with many parameter sets (insertmanyvalues batches it);
         # building a multi-row VALUES statement per call costs more than the database work.
@@ -206,6 +209,8 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
                                     "rate": rate(values["engagements"],
                                                  values["impressions"]) or 0.0})
 
+    snapshot_rows.sort(key=lambda r: (r["post_id"], r["captured_at"]))
+    current_updates.sort(key=lambda r: r["_id"])
     if snapshot_rows:
         stmt = _insert(session, MetricSnapshot.__table__)
         stmt = stmt.on_conflict_do_update(
@@ -216,7 +221,10 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
     if current_updates:
         post = Post.__table__
         await conn.execute(
-            update(post).where(post.c.id == bindparam("_id")).values(
+            # Never replace newer current metrics written meanwhile by another collector.
+            update(post).where(post.c.id == bindparam("_id"), or_(
+                post.c.metrics_as_of.is_(None),
+                post.c.metrics_as_of <= bindparam("metrics_as_of"))).values(
                 metrics_as_of=bindparam("metrics_as_of"), engagement_rate=bindparam("rate"),
                 **{m: bindparam(m) for m in METRICS}),
             current_updates)
