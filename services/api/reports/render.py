@@ -75,8 +75,10 @@ def svg_chart(chart: Chart) -> str:
         parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 1):.1f}" '
                      f'height="{row_h - 6}" fill="{color}"><title>{escape(bar.label)}: '
                      f"{bar.value:,.2f}{escape(chart.unit)}</title></rect>")
+        shown = f"{bar.value:,.1f}" if chart.unit == "%" or abs(bar.value) < 100 \
+            else f"{bar.value:,.0f}"
         parts.append(f'<text x="{max(x1, x(0)) + 4:.1f}" y="{y + 14}" class="bar-value">'
-                     f"{bar.value:,.1f}{escape(chart.unit)}</text>")
+                     f"{shown}{escape(chart.unit)}</text>")
     zero = chart.reference if chart.reference is not None else 0.0
     parts.append(f'<line x1="{x(zero):.1f}" y1="{top - 4}" x2="{x(zero):.1f}" '
                  f'y2="{height - 6}" stroke="#333" stroke-dasharray="3,2"/>')

@@ -129,7 +129,7 @@ class ProfileParams(Params):
 async def profiles_section(ctx: Context, p: ProfileParams, title: str) -> RenderedSection:
     report = await service.profiles(ctx.session, service.Filters(ctx.period, ctx.networks),
                                     stale_after_hours=ctx.stale_after_hours)
-    rows, bars, highlights = [], [], []
+    rows, bars, highlights, behind = [], [], [], []
     for n in report.networks:
         for k in n.kpis:
             if k.actual is None and k.target is None:
@@ -141,11 +141,16 @@ async def profiles_section(ctx: Context, p: ProfileParams, title: str) -> Render
                                 value=k.percent_of_goal,
                                 note="on track" if k.on_track else "behind"))
                 if not k.on_track:
-                    highlights.append(f"{n.name} is behind on {k.metric.value.replace('_', ' ')}"
-                                      f": {k.percent_of_goal:.0f}% of goal with "
-                                      f"{report.elapsed_pct:.0f}% of the period gone.")
+                    behind.append((k.percent_of_goal, f"{n.name} is behind on "
+                                   f"{k.metric.value.replace('_', ' ')}: "
+                                   f"{k.percent_of_goal:.0f}% of goal with "
+                                   f"{report.elapsed_pct:.0f}% of the period gone."))
         if n.freshness != "fresh":
             highlights.append(f"{n.name}: data is {n.freshness}; its figures are not current.")
+    behind.sort()
+    highlights = [text for _, text in behind[:5]] + (
+        [f"{len(behind) - 5} more KPIs are behind their goals."] if len(behind) > 5 else []
+    ) + highlights
     return RenderedSection(
         key="", kind="profiles", title=title, annotations=[],
         columns=["network", "freshness", "metric", "actual", "target", "percent_of_goal",
