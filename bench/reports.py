@@ -120,7 +120,7 @@ def free_port() -> int:
 
 def wrk(url: str, key: str, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency",
          "-H", f"Authorization: Bearer {key}", url],
         capture_output=True, text=True, check=True).stdout
 

@@ -198,3 +198,23 @@ def test_html_export_renders_in_headless_chromium_with_charts(api: Api, report: 
     assert printed.returncode == 0, printed.stderr
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 10_000
+
+
+def test_share_secret_setting_signs_links_and_rotating_it_voids_them(
+        api: Api, report: dict[str, Any], settings: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from services.api.main import create_app
+
+    def client(secret: str) -> TestClient:
+        return TestClient(create_app(settings.model_copy(update={"share_secret": secret})),
+                          raise_server_exceptions=False)
+
+    with client("first-secret") as first:
+        link = first.post(f"/v1/reports/{report['id']}/share-links", json={},
+                          headers=api.manager).json()
+        assert first.get(f"/v1/shared/{token_of(link)}").status_code == 200
+    with client("rotated-secret") as rotated:
+        assert_problem(rotated.get(f"/v1/shared/{token_of(link)}"), 404)
+    # The database secret (SHARE_SECRET unset) is another key again.
+    assert_problem(api.client.get(f"/v1/shared/{token_of(link)}"), 404)
