@@ -22,6 +22,8 @@ SCOPES = {
     "experiments:read": "Read experiments and their per-arm aggregates.",
     "verdicts:write": "Write verdicts on experiments.",
     "events:read": "Read the event feed.",
+    "metrics:write": "Upsert posts and their metric snapshots (collectors).",
+    "reports:read": "Read posts, metrics and reports (BI dashboards).",
 }
 
 
@@ -98,4 +100,10 @@ StaffKey = Annotated[Principal, require(Role.strategist, Role.manager)]
 ManagerKey = Annotated[Principal, require(Role.manager)]
 EventReaderKey = Annotated[
     Principal, require(Role.strategist, Role.manager, scope="events:read")
+]
+MetricsWriterKey = Annotated[
+    Principal, require(Role.strategist, Role.manager, scope="metrics:write")
+]
+ReportReaderKey = Annotated[
+    Principal, require(Role.stakeholder, Role.strategist, Role.manager, scope="reports:read")
 ]

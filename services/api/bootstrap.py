@@ -5,6 +5,7 @@ from datetime import date
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.api import demo_metrics
 from services.api.db import make_async_engine, utcnow
 from services.api.errors import AppError
 from services.api.keys import service as keys
@@ -120,6 +121,8 @@ async def seed_demo(url: str) -> str:
                     quarter=quarter, name=name, description=description, networks=networks,
                     audiences=audiences), actor=None)
                 created.append(f"pillar '{name}'")
+            created += await demo_metrics.seed(session)
     finally:
         await engine.dispose()
-    return f"demo team: created {', '.join(created)}" if created else "demo team already present"
+    return (f"demo data: created {', '.join(created)}" if created
+            else "demo data already present")

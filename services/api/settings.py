@@ -15,6 +15,14 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, description="How long Idempotency-Key replays.")
     db_pool_size: int = Field(default=10, description="PostgreSQL connections per process.")
     log_level: str = Field(default="INFO")
+    share_secret: str | None = Field(
+        default=None,
+        description="SHARE_SECRET: key that signs report share links. Unset: a random secret is "
+        "created in the database on first use and shared by every process. Changing it "
+        "invalidates every link.",
+    )
+    stale_after_hours: int = Field(
+        default=48, description="A network whose newest metric snapshot is older is 'stale'.")
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Base URL used in links the API hands out (share links, feeds).",

@@ -109,6 +109,42 @@ OPS = [
     Op("DELETE", "/v1/webhooks/{webhook_id}", MANAGER, None, {"If-Match": "*"}),
     Op("GET", "/v1/webhooks/{webhook_id}/deliveries", MANAGER),
     Op("POST", "/v1/webhooks/{webhook_id}/deliveries/1/replay", MANAGER),
+    # Posts and reports
+    Op("POST", "/v1/posts/bulk", STAFF | {"service"}, lambda w: {"posts": [{
+        "network": w.ids["slug"], "external_id": _unique(w, "x"), "content_type": "video",
+        "published_at": "2026-10-02T10:00:00Z"}]}),
+    Op("GET", "/v1/posts", PEOPLE | {"service"}),
+    Op("GET", "/v1/posts/{post_id}", PEOPLE | {"service"}),
+    Op("GET", "/v1/posts/{post_id}/snapshots", PEOPLE | {"service"}),
+    Op("POST", "/v1/posts/{post_id}/notes", STAFF, lambda w: {"body": "worked"}),
+    Op("GET", "/v1/posts/{post_id}/notes", PEOPLE | {"service"}),
+    Op("PUT", "/v1/networks/{slug}/goals/2026-Q4", STAFF, lambda w: {"targets": {"posts": 3}}),
+    Op("GET", "/v1/goals?quarter=2026-Q4", PEOPLE | {"service"}),
+    Op("PUT", "/v1/networks/{slug}/followers", STAFF | {"service"},
+       lambda w: {"counts": [{"day": "2026-10-01", "followers": 10}]}),
+    Op("GET", "/v1/reports/performance", PEOPLE | {"service"}),
+    Op("GET", "/v1/reports/performance.csv", PEOPLE | {"service"}),
+    Op("GET", "/v1/reports/profiles", PEOPLE | {"service"}),
+    Op("GET", "/v1/reports/trends", PEOPLE | {"service"}),
+    Op("POST", "/v1/reports", STAFF, lambda w: {
+        "name": "r", "period_from": "2026-10-01", "period_to": "2026-10-31",
+        "sections": [{"kind": "profiles"}]}),
+    Op("GET", "/v1/reports", PEOPLE | {"service"}),
+    Op("GET", "/v1/reports/{report_id}", PEOPLE | {"service"}),
+    Op("PATCH", "/v1/reports/{report_id}", STAFF, lambda w: {"description": "d"},
+       {"If-Match": "*"}),
+    Op("DELETE", "/v1/reports/{report_id}", STAFF, None, {"If-Match": "*"}),
+    Op("GET", "/v1/reports/{report_id}/render", PEOPLE | {"service"}),
+    Op("GET", "/v1/reports/{report_id}/export.html", PEOPLE | {"service"}),
+    Op("GET", "/v1/reports/{report_id}/export.csv", PEOPLE | {"service"}),
+    Op("GET", "/v1/reports/{report_id}/highlights", PEOPLE | {"service"}),
+    Op("POST", "/v1/reports/{report_id}/annotations", STAFF,
+       lambda w: {"section_key": "s1", "body": "note"}),
+    Op("GET", "/v1/reports/{report_id}/annotations", PEOPLE | {"service"}),
+    Op("DELETE", "/v1/reports/{report_id}/annotations/{annotation_id}", STAFF),
+    Op("POST", "/v1/reports/{report_id}/share-links", STAFF, lambda w: {}),
+    Op("GET", "/v1/reports/{report_id}/share-links", STAFF),
+    Op("POST", "/v1/reports/{report_id}/share-links/{link_id}/revoke", STAFF),
 ]
 
 
@@ -122,7 +158,10 @@ def _request_body(world: World) -> dict[str, Any]:
             "department": "Marketing"}
 
 # The scope a service key needs for an operation it is allowed; others get no scope at all.
-SERVICE_SCOPES = {"GET /v1/events": ["events:read"]}
+SERVICE_SCOPES = {"GET /v1/events": ["events:read"],
+                  "POST /v1/posts/bulk": ["metrics:write"],
+                  "PUT /v1/networks/{slug}/followers": ["metrics:write"]}
+READERS = ("/v1/posts", "/v1/goals", "/v1/reports")
 
 
 def build_world(api: Api) -> World:
@@ -154,6 +193,20 @@ def build_world(api: Api) -> World:
         "name": "f", "scope": "team"}, headers=world.ids["people"]["stakeholder"]), 201)["id"]
     world.ids["webhook_id"] = api.ok(api.client.post("/v1/webhooks", json={
         "url": "http://127.0.0.1:9/hook"}, headers=api.manager), 201)["id"]
+    api.ok(api.client.post("/v1/posts/bulk", headers=api.manager, json={"posts": [{
+        "network": network["slug"], "external_id": "p1", "content_type": "video",
+        "published_at": "2026-10-02T10:00:00Z"}]}))
+    world.ids["post_id"] = api.ok(api.client.get("/v1/posts", headers=api.manager))[
+        "items"][0]["id"]
+    report = api.ok(api.client.post("/v1/reports", headers=api.manager, json={
+        "name": "r", "period_from": "2026-10-01", "period_to": "2026-10-31",
+        "sections": [{"kind": "profiles"}]}), 201)
+    world.ids["report_id"] = report["id"]
+    world.ids["annotation_id"] = api.ok(api.client.post(
+        f"/v1/reports/{report['id']}/annotations", headers=api.manager,
+        json={"section_key": "s1", "body": "n"}), 201)["id"]
+    world.ids["link_id"] = api.ok(api.client.post(
+        f"/v1/reports/{report['id']}/share-links", headers=api.manager, json={}), 201)["id"]
     return world
 
 
@@ -164,6 +217,8 @@ def headers_for(world: World, role: str | None, op: Op) -> dict[str, str]:
         return world.api.manager
     if role == "service":
         scopes = SERVICE_SCOPES.get(str(op).split("?")[0], [])
+        if not scopes and op.method == "GET" and op.path.startswith(READERS):
+            scopes = ["reports:read"]
         return auth(make_key(world.api.db_url, "service", scopes=scopes or ["events:read"]))
     return dict(world.ids["people"][role])
 
