@@ -12,6 +12,7 @@ from services.api.idempotency import IdempotencyMiddleware
 from services.api.keys.router import router as keys_router
 from services.api.limits import BodyLimitMiddleware
 from services.api.observability import Metrics, RequestContextMiddleware, configure_logging
+from services.api.planning.router import router as planning_router
 from services.api.settings import Settings
 from services.api.team.router import router as team_router
 
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     errors.install(app)
     openapi_doc.install(app)
-    for router in (health.router, keys_router, team_router, events_router):
+    for router in (health.router, keys_router, team_router, events_router, planning_router):
         app.include_router(router)
     # Added last runs first: request id and logs wrap everything, then the size limit.
     app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)

@@ -69,6 +69,30 @@ OPS = [
        {"If-Match": "*"}),
     Op("DELETE", "/v1/pillars/{pillar_id}", MANAGER, None, {"If-Match": "*"}),
     Op("GET", "/v1/events", STAFF | {"service"}),
+    Op("POST", "/v1/work-items", STAFF,
+       lambda w: {"title": "T", "owner_id": w.ids["strategist_id"], "effort_hours": 1}),
+    Op("GET", "/v1/work-items", STAFF),
+    Op("GET", "/v1/work-items/{item_id}", STAFF),
+    Op("PATCH", "/v1/work-items/{item_id}", STAFF, lambda w: {"title": "T2"}, {"If-Match": "*"}),
+    Op("POST", "/v1/work-items/{item_id}/chunks", STAFF,
+       lambda w: {"chunks": [{"title": "C", "effort_hours": 1, "target_on": "2027-01-08"}]}),
+    Op("GET", "/v1/planning/settings", PEOPLE),
+    Op("PATCH", "/v1/planning/settings", MANAGER, lambda w: {"low_effort_max_hours": 4},
+       {"If-Match": "*"}),
+    Op("GET", "/v1/queue", STAFF),
+    Op("GET", "/v1/matrix", PEOPLE),
+    Op("GET", "/v1/matrix.svg", PEOPLE),
+    Op("GET", "/v1/members/{strategist_id}/schedule", STAFF),
+    Op("PUT", "/v1/members/{me_id}/schedule", STAFF, lambda w: {"blocks": [
+        {"day": "mon", "start": "09:00", "end": "17:00", "kind": "regular"}]}),
+    Op("POST", "/v1/members/{me_id}/disruptions", STAFF,
+       lambda w: {"started_at": "2027-01-04T10:00:00Z", "hours": 1}),
+    Op("GET", "/v1/members/{strategist_id}/plan", STAFF),
+    Op("GET", "/v1/members/{strategist_id}/capacity", STAFF),
+    Op("GET", "/v1/members/{strategist_id}/what-can-i-take-off-my-plate", STAFF),
+    Op("POST", "/v1/members/{strategist_id}/what-can-i-take-off-my-plate/apply", MANAGER,
+       lambda w: {"token": "stale"}),
+    Op("GET", "/v1/members/{strategist_id}/earliest-slot?effort_hours=1", PEOPLE),
 ]
 
 # The scope a service key needs for an operation it is allowed; others get no scope at all.
@@ -87,9 +111,12 @@ def build_world(api: Api) -> World:
         key_id=api.ok(api.client.post("/v1/api-keys", headers=api.manager, json={
             "name": "victim", "role": "service", "scopes": ["events:read"]}), 201)["id"],
     )
-    world.ids["people"] = {
-        role: api.key_for(api.make_member(role=role)) for role in ("stakeholder", "strategist")
-    }
+    me = api.make_member(role="strategist")
+    world.ids["me_id"] = me["id"]  # the strategist key's own member: self-service operations
+    world.ids["people"] = {"stakeholder": api.key_for(api.make_member(role="stakeholder")),
+                           "strategist": api.key_for(me)}
+    world.ids["item_id"] = api.ok(api.client.post("/v1/work-items", headers=api.manager, json={
+        "title": "Item", "owner_id": world.ids["strategist_id"], "effort_hours": 2}), 201)["id"]
     return world
 
 

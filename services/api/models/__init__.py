@@ -4,6 +4,15 @@ from sqlmodel import SQLModel
 
 from services.api.models.auth import ApiKey, IdempotencyRecord, Role
 from services.api.models.events import Event
+from services.api.models.planning import (
+    Disruption,
+    PlanningSettings,
+    Quadrant,
+    WorkItem,
+    WorkItemKind,
+    WorkItemStatus,
+    WorkSchedule,
+)
 from services.api.models.team import (
     Member,
     MemberRole,
@@ -18,6 +27,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiKey",
+    "Disruption",
     "Event",
     "IdempotencyRecord",
     "Member",
@@ -26,7 +36,13 @@ __all__ = [
     "NetworkOwnership",
     "Pillar",
     "PillarNetwork",
+    "PlanningSettings",
     "Purpose",
+    "Quadrant",
     "Role",
+    "WorkItem",
+    "WorkItemKind",
+    "WorkItemStatus",
+    "WorkSchedule",
     "metadata",
 ]
