@@ -2,21 +2,23 @@
 schedules and disruptions, week plans, capacity, plate-clearing and the earliest honest slot.
 Knows SQL and the rules, not HTTP; the placement arithmetic lives in `planner`."""
 
+import base64
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, update
+from sqlalchemy import bindparam, case, func, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.auth import Principal
 from services.api.concurrency import check_if_match
-from services.api.db import utcnow
+from services.api.db import UTCDateTime, utcnow
 from services.api.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
 from services.api.events import service as events
 from services.api.models import (
@@ -176,7 +178,7 @@ def _derive(item: WorkItem, thresholds: PlanningSettings, owner_zone: str) -> No
     item.sort_due = due or FAR_FUTURE
 
 
-def due_of(item: WorkItem) -> datetime | None:
+def due_of(item: Any) -> datetime | None:
     return None if item.sort_due >= FAR_FUTURE else item.sort_due
 
 
@@ -370,6 +372,78 @@ def queue_query(owner_id: int | None) -> Any:
     return stmt
 
 
+QUEUE_ROW = tuple(getattr(WorkItem, name) for name in (
+    "id", "kind", "request_id", "owner_id", "title", "status", "impact", "impact_is_derived",
+    "pillar_fit", "goal", "effort_hours", "deadline", "is_fixed", "parent_id", "chunk_no",
+    "target_on", "quadrant", "queue_rank", "created_at", "updated_at", "sort_due"))
+
+
+def _queue_statement(*, owner: bool, after: bool) -> Any:
+    stmt = select(*QUEUE_ROW).where(WorkItem.status == WorkItemStatus.open,
+                                    col(WorkItem.queue_rank) < SPLIT_RANK)
+    if owner:
+        stmt = stmt.where(WorkItem.owner_id == bindparam("owner_id"))
+    if after:
+        # A row comparison: PostgreSQL walks the index from the cursor on.
+        stmt = stmt.where(tuple_(*QUEUE_ORDER) > tuple_(
+            bindparam("rank"), bindparam("due", type_=UTCDateTime()), bindparam("id")))
+    return stmt.order_by(*QUEUE_ORDER).limit(bindparam("limit"))
+
+
+# The hottest list of the API, built once (see auth.KEY_BY_HASH for why).
+QUEUE_STATEMENTS = {(owner, after): _queue_statement(owner=owner, after=after)
+                    for owner in (False, True) for after in (False, True)}
+
+
+def _queue_cursor(row: Any) -> str:
+    raw = json.dumps([row.queue_rank, row.sort_due.isoformat(), row.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _queue_after(cursor: str) -> dict[str, Any]:
+    try:
+        rank, due, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = datetime.fromisoformat(due)
+        if not isinstance(rank, int) or not isinstance(item_id, int) or after.tzinfo is None:
+            raise ValueError("wrong shape")
+    except (ValueError, TypeError) as exc:
+        raise Unprocessable("The cursor is not one this API issued; start from page one.") from exc
+    return {"rank": rank, "due": after, "id": item_id}
+
+
+async def queue_page(session: AsyncSession, *, owner_id: int | None, limit: int,
+                     cursor: str | None) -> tuple[list[Any], str | None]:
+    """One page of the queue as plain rows (the columns of `WorkItemPublic` plus `sort_due`)
+    and the next cursor: an index range scan of ix_work_item_queue_owner or _team."""
+    params: dict[str, Any] = {"limit": limit + 1}
+    if owner_id is not None:
+        params["owner_id"] = owner_id
+    if cursor:
+        params |= _queue_after(cursor)
+    stmt = QUEUE_STATEMENTS[(owner_id is not None, bool(cursor))]
+    rows = list((await session.exec(stmt, params=params)).all())
+    return rows[:limit], _queue_cursor(rows[limit - 1]) if len(rows) > limit else None
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def queue_entry(row: Any, totals: dict[int, int]) -> dict[str, Any]:
+    """One queue entry in the `QueueEntry` wire shape, straight from a `QUEUE_ROW` row."""
+    item = {k: _wire(v) for k, v in row._mapping.items() if k != "sort_due"}
+    n = totals.get(row.parent_id) if row.parent_id is not None else None
+    return {"item": item, "reason": reason(row, n), "push_back": row.queue_rank == 5,
+            "chunk_of": None if row.parent_id is None else {
+                "parent_id": row.parent_id, "k": row.chunk_no or 0, "n": n or 0}}
+
+
 async def chunk_totals(session: AsyncSession, parent_ids: set[int]) -> dict[int, int]:
     if not parent_ids:
         return {}
@@ -381,7 +455,7 @@ RANK_WORDS = {1: "quick win", 2: "quick win (medium impact)", 3: "major project"
               4: "fill-in", 5: "thankless task: push back"}
 
 
-def reason(item: WorkItem, chunk_total: int | None) -> str:
+def reason(item: Any, chunk_total: int | None) -> str:
     parts = [f"{RANK_WORDS[item.queue_rank]}: impact {item.impact}, {item.effort_hours:g}h"]
     if item.parent_id is not None:
         parts.append(f"chunk {item.chunk_no} of {chunk_total or item.chunk_no}")
@@ -646,30 +720,8 @@ async def propose_plate(session: AsyncSession, member_id: int, *, first: date | 
     check_days(days)
     inputs = await plan_inputs(session, member_id, first=first, days=days)
     before = run_plan(inputs)
-    removed: list[planner.Item] = []
-    after = before
-    if not before.feasible:
-        relevant = [i for i in inputs.items if i.id in before.placed or i.id in before.late]
-        kept = list(inputs.items)
-        for candidate in reversed(relevant):
-            if candidate.is_fixed:
-                continue
-            kept = [i for i in kept if i.id != candidate.id]
-            removed.append(candidate)
-            after = run_plan(inputs, kept)
-            if after.feasible:
-                break
-        if after.feasible:
-            # Minimal: put back whatever the plan can carry after all, highest priority first.
-            order = {i.id: n for n, i in enumerate(inputs.items)}
-            for candidate in sorted(removed, key=lambda i: order[i.id]):
-                trial = sorted([*kept, candidate], key=lambda i: order[i.id])
-                plan = run_plan(inputs, trial)
-                if plan.feasible:
-                    kept, after = trial, plan
-                    removed = [r for r in removed if r.id != candidate.id]
-    actions = await _decide(session, inputs, removed, [i for i in inputs.items
-                                                      if i not in removed])
+    kept, removed, after = _clear(inputs, before)
+    actions = await _decide(session, inputs, removed, kept)
     if before.feasible:
         note = "The plan is feasible; nothing needs to come off the plate."
     elif after.feasible:
@@ -680,6 +732,42 @@ async def propose_plate(session: AsyncSession, member_id: int, *, first: date | 
                 "fixed does not fit. Move a fixed item or add time.")
     token = _token(inputs, actions)
     return Proposal(inputs, before, after, actions, token, note)
+
+
+def _clear(inputs: PlanInputs, before: planner.Plan
+           ) -> tuple[list[planner.Item], list[planner.Item], planner.Plan]:
+    """(kept, removed, plan without the removed). Placement goes in queue order, so a late
+    item never took time from anyone: taking the late items themselves off is the
+    lowest-priority fix, and it leaves everyone else where they were. Only a late item marked
+    fixed needs room made for it, by taking off the lowest-priority movable work placed ahead
+    of it; what the plan can carry after all is put back, highest priority first."""
+    order = {i.id: n for n, i in enumerate(inputs.items)}
+    by_id = {i.id: i for i in inputs.items}
+    kept, removed, evicted = list(inputs.items), [], []
+    after = before
+    while not after.feasible:
+        movable = {i for i in after.late if not by_id[i].is_fixed}
+        if not movable:
+            stuck = min((by_id[i] for i in after.late), key=lambda i: order[i.id])
+            due = stuck.due or FAR_FUTURE
+            ahead = [i for i in kept if not i.is_fixed and i.id in after.placed
+                     and after.placed[i.id][0].start < due]
+            if not ahead:
+                break  # the fixed work alone does not fit; nothing movable is in its way
+            movable = {max(ahead, key=lambda i: order[i.id]).id}
+            evicted.append(by_id[next(iter(movable))])
+        removed += [by_id[i] for i in sorted(movable, key=order.__getitem__)]
+        kept = [i for i in kept if i.id not in movable]
+        after = run_plan(inputs, kept)
+    if after.feasible:
+        for candidate in sorted(evicted, key=lambda i: order[i.id]):
+            trial = sorted([*kept, candidate], key=lambda i: order[i.id])
+            plan = run_plan(inputs, trial)
+            if plan.feasible:
+                kept, after = trial, plan
+                removed.remove(candidate)
+    removed.sort(key=lambda i: -order[i.id])  # lowest priority first
+    return kept, removed, after
 
 
 async def _decide(session: AsyncSession, inputs: PlanInputs, removed: list[planner.Item],
@@ -742,23 +830,41 @@ def _take(room: Room, item: planner.Item) -> bool:
 
 
 async def _teammate_room(session: AsyncSession, inputs: PlanInputs) -> list[Room]:
-    """Free minutes per day, over the same window, for each other active strategist/manager
-    after their own plan; the roomiest first."""
-    stmt = select(Member.id).where(col(Member.role).in_(OWNER_ROLES),
-                                   col(Member.is_active).is_(True),
-                                   Member.id != inputs.member.id).order_by(col(Member.id))
+    """For each other active strategist or manager: plannable minutes per day over the same
+    window, less their own open work due inside it (taken from the earliest days). Three
+    queries for the whole team; their disruptions are not counted. The roomiest first."""
+    stmt = select(Member.id, Member.time_zone).where(
+        col(Member.role).in_(OWNER_ROLES), col(Member.is_active).is_(True),
+        Member.id != inputs.member.id).order_by(col(Member.id))
+    teammates = list((await session.exec(stmt)).all())
+    if not teammates:
+        return []
+    ids = [t[0] for t in teammates]
+    schedules = {s.member_id: s for s in (await session.exec(
+        select(WorkSchedule).where(col(WorkSchedule.member_id).in_(ids)))).all()}
+    demand_stmt = (select(WorkItem.owner_id, func.sum(WorkItem.effort_hours))
+                   .where(col(WorkItem.owner_id).in_(ids),
+                          WorkItem.status == WorkItemStatus.open,
+                          col(WorkItem.queue_rank) < SPLIT_RANK,
+                          col(WorkItem.sort_due) < inputs.end)
+                   .group_by(WorkItem.owner_id))
+    demand = {o: h for o, h in (await session.exec(demand_stmt)).all()}
     rooms = []
-    for teammate_id in (await session.exec(stmt)).all():
-        theirs = await plan_inputs(session, teammate_id, first=None, days=inputs.days,
-                                   now=inputs.start)
-        plan = run_plan(theirs)
-        if not plan.feasible:
-            continue
+    for teammate_id, zone_name in teammates:
+        schedule = schedules.get(teammate_id)
+        zone = ZoneInfo(schedule.time_zone if schedule else zone_name)
+        grid = planner.build_days(
+            schedule.blocks if schedule else planner.DEFAULT_BLOCKS, zone, inputs.first_day,
+            inputs.days, buffer_share=schedule.buffer_share if schedule else 0.2,
+            now=inputs.start, disruptions=[])
+        owed = planner.minutes(demand[teammate_id]) if demand.get(teammate_id) else 0
         free = []
-        for day in plan.days:
-            last_end = day.windows[-1][1] if day.windows else theirs.start
-            free.append((last_end, day.cap))
-        rooms.append(Room(teammate_id, free))
+        for day in grid:
+            used = min(owed, day.cap)
+            owed -= used
+            free.append((day.windows[-1][1] if day.windows else inputs.start, day.cap - used))
+        if owed == 0:
+            rooms.append(Room(teammate_id, free))
     rooms.sort(key=lambda r: (-sum(m for _, m in r.free), r.id))
     return rooms
 

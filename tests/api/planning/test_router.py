@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from services.api.planning.schemas import QueueEntry
 from tests.api.team.test_router import assert_problem, count_events
 from tests.factories import Api
 
@@ -128,6 +129,8 @@ def test_queue_follows_the_articles_order_with_reasons(api: Api, owner: dict[str
     assert {quick["id"], medium["id"], fill_soon["id"], fill_late["id"],
             thankless["id"]} <= {e["item"]["id"] for e in entries}
     assert queue(api, owner_id=owner["id"] + 1000) == []
+    for entry in entries:  # the hand-built JSON keeps to the published shape, exactly
+        assert QueueEntry.model_validate(entry).model_dump(mode="json") == entry
 
 
 def test_team_queue_mixes_owners_in_one_order(api: Api, owner: dict[str, Any]) -> None:
