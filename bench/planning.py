@@ -7,6 +7,7 @@ the 500-item member (target < 500 ms).
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -102,6 +103,8 @@ def main() -> None:
 
     with scratch_database("bench_planning") as url:
         busy = load(url, args.items)
+        print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
+              f" on {os.cpu_count()} CPUs")
         key = cli("create-key", "--role", "manager", "--name", "bench", database_url=url)
         auth = {"Authorization": f"Bearer {key}"}
         argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.workers)]
@@ -129,12 +132,15 @@ def main() -> None:
                 page = client.get("/v1/queue", params={"limit": 50, **(
                     {"cursor": cursor} if cursor else {})}).json()
                 cursor = page["next"]
-            for name, path in [("team queue, page 1", "/v1/queue?limit=50"),
+            for name, path in [("baseline: GET /v1/members/1 (one row)", "/v1/members/1"),
+                               ("team queue, page 1", "/v1/queue?limit=50"),
                                ("team queue, page 101", f"/v1/queue?limit=50&cursor={cursor}"),
                                ("owner queue, page 1", f"/v1/queue?owner_id={busy}&limit=50")]:
                 r = wrk(api.url + path, connections=args.connections, seconds=args.seconds,
                         headers=auth)
                 verdict = "ok" if r.p99_ms < 50 and r.errors == 0 else "OVER TARGET"
+                if name.startswith("baseline"):
+                    verdict = "no target; the machine's floor for any API call"
                 print(f"{name:44} {args.connections} clients: {r.rps:7.0f} req/s  p50 "
                       f"{r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms  errors {r.errors} "
                       f"(target p99 < 50 ms: {verdict})")

@@ -27,6 +27,7 @@ class Item:
     request_id: int | None = None
     version: int = 1
     not_before: datetime | None = None  # chunks wait for the week leading to their target
+    is_chunk: bool = False
 
 
 @dataclass

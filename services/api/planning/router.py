@@ -4,6 +4,7 @@
 import json
 from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col
@@ -256,7 +257,7 @@ async def log_disruption(member_id: int, body: DisruptionCreate, session: Sessio
     row = await service.log_disruption(session, member_id, body, actor=me)
     member = await service.get_member(session, member_id)
     zone = (await service.get_schedule(session, member)).time_zone
-    day = row.started_at.astimezone(service.ZoneInfo(zone)).date()
+    day = row.started_at.astimezone(ZoneInfo(zone)).date()
     monday = day.fromordinal(day.toordinal() - day.weekday())
     inputs = await service.plan_inputs(session, member_id, first=monday, days=7,
                                        now=min(utcnow(), row.started_at))
@@ -311,7 +312,7 @@ async def read_capacity(member_id: int, session: SessionDep, _: StaffKey,
 
 def _actions(actions: list[service.Action]) -> list[PlateAction]:
     return [PlateAction(item_id=a.item.id, title=a.item.title, request_id=a.item.request_id,
-                        action=a.action, hours=_hours(a.item.minutes), reason=a.reason,  # type: ignore[arg-type]
+                        action=a.action, hours=_hours(a.item.minutes), reason=a.reason,
                         new_deadline=a.new_deadline, hand_to_member_id=a.hand_to)
             for a in actions]
 

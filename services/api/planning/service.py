@@ -131,7 +131,7 @@ async def update_settings(session: AsyncSession, data: SettingsUpdate, *, if_mat
     session.add(current)
     await session.flush()
     # Every item's quadrant and rank in one statement; nothing is loaded into Python.
-    await session.exec(_reclassify_sql(current))  # type: ignore[call-overload]
+    await session.exec(_reclassify_sql(current))
     await events.record(session, "planning.thresholds_changed", "planning_settings",
                         SETTINGS_ID, changes, actor=actor)
     await session.commit()
@@ -563,13 +563,13 @@ async def open_queue(session: AsyncSession, owner_id: int, zone: ZoneInfo
                    col(WorkItem.queue_rank) < SPLIT_RANK)
             .order_by(*QUEUE_ORDER))
     out = []
-    for r in (await session.exec(stmt)).all():  # type: ignore[call-overload]
+    for r in (await session.exec(stmt)).all():
         sort_due = r.sort_due
         out.append(planner.Item(
             id=r.id, title=r.title, minutes=planner.minutes(r.effort_hours),
             due=None if sort_due >= FAR_FUTURE else sort_due, rank=r.queue_rank,
             sort_due=sort_due, quadrant=str(r.quadrant), is_fixed=r.is_fixed, kind=str(r.kind),
-            request_id=r.request_id, version=r.version,
+            request_id=r.request_id, version=r.version, is_chunk=r.target_on is not None,
             not_before=None if r.target_on is None else datetime.combine(
                 r.target_on - CHUNK_LEAD, time(0), zone).astimezone(UTC)))
     return out
@@ -595,7 +595,7 @@ async def plan_inputs(session: AsyncSession, member_id: int, *, first: date | No
     stmt = select(Disruption.id, Disruption.started_at, Disruption.hours).where(
         Disruption.member_id == member_id, col(Disruption.started_at) >= start - timedelta(1),
         col(Disruption.started_at) < end)
-    disruptions = [(i, s, h) for i, s, h in (await session.exec(stmt)).all()]
+    disruptions = [(i or 0, s, h) for i, s, h in (await session.exec(stmt)).all()]
     items = await open_queue(session, member_id, zone)
     return PlanInputs(member, schedule, zone, start, end, first, days, items, {}, disruptions)
 
@@ -785,7 +785,8 @@ async def _decide(session: AsyncSession, inputs: PlanInputs, removed: list[plann
             actions.append(Action(item, "decline", "thankless task (low impact, high effort): "
                                                    "push back on it"))
             continue
-        if item.due is not None and item.due <= inputs.end:
+        # A chunk stays with its project's owner; whole items due inside the plan can move.
+        if item.due is not None and item.due <= inputs.end and not item.is_chunk:
             for teammate in room:
                 if _take(teammate, item):
                     actions.append(Action(item, "hand_over",
@@ -832,14 +833,15 @@ def _take(room: Room, item: planner.Item) -> bool:
 async def _teammate_room(session: AsyncSession, inputs: PlanInputs) -> list[Room]:
     """For each other active strategist or manager: plannable minutes per day over the same
     window, less their own open work due inside it (taken from the earliest days). Three
-    queries for the whole team; their disruptions are not counted. The roomiest first."""
-    stmt = select(Member.id, Member.time_zone).where(
+    queries for the whole team; their disruptions are not counted."""
+    stmt = select(Member.id, Member.time_zone, Member.role).where(
         col(Member.role).in_(OWNER_ROLES), col(Member.is_active).is_(True),
         Member.id != inputs.member.id).order_by(col(Member.id))
-    teammates = list((await session.exec(stmt)).all())
+    teammates = [(i or 0, z, r) for i, z, r in (await session.exec(stmt)).all()]
     if not teammates:
         return []
     ids = [t[0] for t in teammates]
+    managers = {t[0] for t in teammates if t[2] == MemberRole.manager}
     schedules = {s.member_id: s for s in (await session.exec(
         select(WorkSchedule).where(col(WorkSchedule.member_id).in_(ids)))).all()}
     demand_stmt = (select(WorkItem.owner_id, func.sum(WorkItem.effort_hours))
@@ -848,9 +850,9 @@ async def _teammate_room(session: AsyncSession, inputs: PlanInputs) -> list[Room
                           col(WorkItem.queue_rank) < SPLIT_RANK,
                           col(WorkItem.sort_due) < inputs.end)
                    .group_by(WorkItem.owner_id))
-    demand = {o: h for o, h in (await session.exec(demand_stmt)).all()}
+    demand: dict[int, float] = dict((await session.exec(demand_stmt)).all())
     rooms = []
-    for teammate_id, zone_name in teammates:
+    for teammate_id, zone_name, _ in teammates:
         schedule = schedules.get(teammate_id)
         zone = ZoneInfo(schedule.time_zone if schedule else zone_name)
         grid = planner.build_days(
@@ -865,7 +867,8 @@ async def _teammate_room(session: AsyncSession, inputs: PlanInputs) -> list[Room
             free.append((day.windows[-1][1] if day.windows else inputs.start, day.cap - used))
         if owed == 0:
             rooms.append(Room(teammate_id, free))
-    rooms.sort(key=lambda r: (-sum(m for _, m in r.free), r.id))
+    # Strategists first (the manager oversees rather than takes work), the roomiest first.
+    rooms.sort(key=lambda r: (r.id in managers, -sum(m for _, m in r.free), r.id))
     return rooms
 
 
@@ -908,12 +911,19 @@ async def apply_plate(session: AsyncSession, member_id: int, *, token: str, firs
             data["to_owner_id"] = row.owner_id
             kind = "work_item.handed_over"
         else:
-            data["old_deadline"] = row.deadline.isoformat() if row.deadline else None
-            row.deadline = action.new_deadline
-            data["new_deadline"] = row.deadline.isoformat() if row.deadline else None
-            row.target_on = None if row.parent_id is not None else row.target_on
+            old = due_of(row)
+            data["old_deadline"] = old.isoformat() if old else None
+            new = action.new_deadline or FAR_FUTURE
+            if row.parent_id is not None:
+                # A chunk keeps being a chunk: its target moves to the day it can be done.
+                row.target_on = new.astimezone(ZoneInfo(zones[row.owner_id])).date()
+                row.deadline = None
+            else:
+                row.deadline = new
             kind = "work_item.deferred"
         _derive(row, thresholds, zones[row.owner_id])
+        if kind == "work_item.deferred":
+            data["new_deadline"] = row.sort_due.isoformat()
         row.updated_at = now
         session.add(row)
         await events.record(session, kind, "work_item", row.id, data, actor=actor)

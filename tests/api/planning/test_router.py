@@ -436,3 +436,25 @@ def test_a_proposal_that_went_stale_is_412_and_moves_nothing(api: Api,
     assert count_events(api) == before
     unchanged = api.ok(api.client.get(f"/v1/work-items/{fill['id']}", headers=api.manager))
     assert unchanged["deadline"] == MONDAY_5PM and unchanged["owner_id"] == owner["id"]
+
+
+def test_a_late_chunk_is_deferred_to_a_new_target_never_handed_over(
+        api: Api, owner: dict[str, Any]) -> None:
+    api.make_member(time_zone="UTC")  # a teammate with room, who still does not get the chunk
+    project = item(api, owner, "Project", 20, impact=5)
+    split = api.ok(api.client.post(f"/v1/work-items/{project['id']}/chunks", headers=api.manager,
+                                   json={"chunks": [{"title": "Part 1", "effort_hours": 8,
+                                                     "target_on": MONDAY}]}), 201)
+    chunk_id = split["chunks"][0]["id"]
+
+    proposal = plate(api, owner)
+
+    assert [(a["item_id"], a["action"]) for a in proposal["actions"]] == [(chunk_id, "defer")]
+    assert proposal["actions"][0]["new_deadline"] == "2027-01-05T10:36:00Z"
+    api.ok(apply(api, owner, proposal["token"]))
+    chunk = api.ok(api.client.get(f"/v1/work-items/{chunk_id}", headers=api.manager))
+    assert (chunk["parent_id"], chunk["target_on"]) == (project["id"], "2027-01-05")
+    [event] = events_of(api, "work_item.deferred")
+    assert event["data"]["old_deadline"] == "2027-01-05T00:00:00+00:00"
+    assert event["data"]["new_deadline"] == "2027-01-06T00:00:00+00:00"
+    assert plan(api, owner)["feasible"] is True
