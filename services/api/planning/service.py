@@ -8,7 +8,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -425,23 +424,28 @@ async def queue_page(session: AsyncSession, *, owner_id: int | None, limit: int,
     return rows[:limit], _queue_cursor(rows[limit - 1]) if len(rows) > limit else None
 
 
-def _wire(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def queue_entry(row: Any, totals: dict[int, int]) -> dict[str, Any]:
-    """One queue entry in the `QueueEntry` wire shape, straight from a `QUEUE_ROW` row."""
-    item = {k: _wire(v) for k, v in row._mapping.items() if k != "sort_due"}
-    n = totals.get(row.parent_id) if row.parent_id is not None else None
-    return {"item": item, "reason": reason(row, n), "push_back": row.queue_rank == 5,
-            "chunk_of": None if row.parent_id is None else {
-                "parent_id": row.parent_id, "k": row.chunk_no or 0, "n": n or 0}}
+    """One queue entry in the `QueueEntry` wire shape, straight from a `QUEUE_ROW` row
+    (enums are str subclasses, so json.dumps writes their values)."""
+    (item_id, kind, request_id, owner_id, title, status, impact, derived, fit, goal, effort,
+     deadline, fixed, parent_id, chunk_no, target_on, quadrant, rank, created, updated,
+     _) = row
+    n = totals.get(parent_id) if parent_id is not None else None
+    return {
+        "item": {"id": item_id, "kind": kind, "request_id": request_id, "owner_id": owner_id,
+                 "title": title, "status": status, "impact": impact, "impact_is_derived": derived,
+                 "pillar_fit": fit, "goal": goal, "effort_hours": effort,
+                 "deadline": _iso(deadline), "is_fixed": fixed, "parent_id": parent_id,
+                 "chunk_no": chunk_no, "target_on": _iso(target_on), "quadrant": quadrant,
+                 "queue_rank": rank, "created_at": _iso(created), "updated_at": _iso(updated)},
+        "reason": reason(row, n), "push_back": rank == 5,
+        "chunk_of": None if parent_id is None else {"parent_id": parent_id, "k": chunk_no or 0,
+                                                    "n": n or 0},
+    }
 
 
 async def chunk_totals(session: AsyncSession, parent_ids: set[int]) -> dict[int, int]:

@@ -458,3 +458,15 @@ def test_a_late_chunk_is_deferred_to_a_new_target_never_handed_over(
     assert event["data"]["old_deadline"] == "2027-01-05T00:00:00+00:00"
     assert event["data"]["new_deadline"] == "2027-01-06T00:00:00+00:00"
     assert plan(api, owner)["feasible"] is True
+
+
+def test_apply_rejects_a_plan_window_over_two_weeks_and_a_naive_after(
+        api: Api, owner: dict[str, Any]) -> None:
+    r = api.client.post(f"/v1/members/{owner['id']}/what-can-i-take-off-my-plate/apply",
+                        headers=api.manager, json={"token": "t", "days": 365})
+    assert_problem(r, 422)
+    r = api.client.get(f"/v1/members/{owner['id']}/earliest-slot",
+                       params={"effort_hours": 3, "after": "2027-01-04T09:00:00"},
+                       headers=api.manager)
+    assert "offset" in assert_problem(r, 422)["detail"]
+    assert_problem(api.client.get("/v1/members/999999/plan", headers=api.manager), 404)
