@@ -74,6 +74,7 @@ OPS = [
     Op("GET", "/v1/work-items", STAFF),
     Op("GET", "/v1/work-items/{item_id}", STAFF),
     Op("PATCH", "/v1/work-items/{item_id}", STAFF, lambda w: {"title": "T2"}, {"If-Match": "*"}),
+    Op("DELETE", "/v1/work-items/{item_id}", STAFF, None, {"If-Match": "*"}),
     Op("POST", "/v1/work-items/{item_id}/chunks", STAFF,
        lambda w: {"chunks": [{"title": "C", "effort_hours": 1, "target_on": "2027-01-08"}]}),
     Op("GET", "/v1/planning/settings", PEOPLE),

@@ -121,6 +121,15 @@ async def update_work_item(item_id: int, body: WorkItemUpdate, session: SessionD
     return await _detail(session, item)
 
 
+@router.delete("/work-items/{item_id}", status_code=204, tags=["planning"],
+               summary="Delete a work item", responses=problems(401, 403, 404, 412, 428))
+async def delete_work_item(item_id: int, session: SessionDep, me: StaffKey,
+                           if_match: IfMatch) -> None:
+    """Delete it (If-Match required); a project is deleted with its chunks. To say no to a
+    stakeholder, set `status` to `declined` instead: that keeps the record."""
+    await service.delete_item(session, item_id, if_match=if_match, actor=me)
+
+
 @router.post("/work-items/{item_id}/chunks", status_code=201, tags=["planning"],
              summary="Split a major project into chunks", responses=problems(401, 403, 404, 422))
 async def split_work_item(item_id: int, body: ChunksCreate, session: SessionDep, me: StaffKey,

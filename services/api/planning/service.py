@@ -256,8 +256,6 @@ async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate,
             raise Unprocessable(f"{required} cannot be null.")
     if "target_on" in changes and item.parent_id is None and changes["target_on"] is not None:
         raise Unprocessable("Only chunks have a target date; give a project a deadline.")
-    if item.chunk_count and "effort_hours" in changes:
-        pass  # the parent's estimate may differ from its chunks; the detail warns about it
     owner = await _owner(session, changes.get("owner_id") or item.owner_id)
     # Read everything before changing anything: a query would autoflush a half-made change.
     thresholds = await get_settings(session)
@@ -322,6 +320,29 @@ async def add_chunks(session: AsyncSession, item_id: int, data: ChunksCreate, *,
                         _event_data(parent, chunks=parent.chunk_count), actor=actor)
     await session.commit()
     return parent
+
+
+async def delete_item(session: AsyncSession, item_id: int, *, if_match: str,
+                      actor: Principal) -> None:
+    """Delete an item; a project goes with its chunks, a chunk leaves its project's count."""
+    item = await get_item(session, item_id)
+    check_if_match(item, if_match)
+    parent = await session.get(WorkItem, item.parent_id) if item.parent_id else None
+    chunks = await chunks_of(session, item_id) if item.chunk_count else []
+    owner = await get_member(session, parent.owner_id) if parent else None
+    thresholds = await get_settings(session)
+    for chunk in chunks:
+        await session.delete(chunk)
+    await session.flush()
+    if parent is not None and owner is not None:
+        parent.chunk_count -= 1
+        _derive(parent, thresholds, owner.time_zone)
+        parent.updated_at = utcnow()
+        session.add(parent)
+    await events.record(session, "work_item.deleted", "work_item", item.id,
+                        _event_data(item, chunks=len(chunks)), actor=actor)
+    await session.delete(item)
+    await session.commit()
 
 
 async def chunks_of(session: AsyncSession, parent_id: int) -> list[WorkItem]:
@@ -882,8 +903,8 @@ def _token(inputs: PlanInputs, actions: list[Action]) -> str:
         "schedule": inputs.schedule.version,
         "disruptions": [d[0] for d in inputs.disruptions],
         "window": [inputs.first_day.isoformat(), inputs.days],
-        "actions": [(a.item.id, a.action, a.hand_to,
-                     a.new_deadline.isoformat() if a.new_deadline else None) for a in actions],
+        # New dates are left out: they follow the clock, and are recomputed when applied.
+        "actions": [(a.item.id, a.action, a.hand_to) for a in actions],
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:32]
 

@@ -470,3 +470,26 @@ def test_apply_rejects_a_plan_window_over_two_weeks_and_a_naive_after(
                        headers=api.manager)
     assert "offset" in assert_problem(r, 422)["detail"]
     assert_problem(api.client.get("/v1/members/999999/plan", headers=api.manager), 404)
+
+
+def test_deleting_a_project_takes_its_chunks_and_a_chunk_leaves_the_count(
+        api: Api, owner: dict[str, Any]) -> None:
+    project = item(api, owner, "Project", 20, impact=5)
+    split = api.ok(api.client.post(f"/v1/work-items/{project['id']}/chunks", headers=api.manager,
+                                   json={"chunks": [
+                                       {"title": "P1", "effort_hours": 10, "target_on": MONDAY},
+                                       {"title": "P2", "effort_hours": 10,
+                                        "target_on": "2027-01-11"}]}), 201)
+    first, second = (c["id"] for c in split["chunks"])
+    url = f"/v1/work-items/{first}"
+    assert_problem(api.client.delete(url, headers=api.manager), 428)
+    assert api.client.delete(url, headers={**api.manager, "If-Match": '"v1"'}).status_code == 204
+    parent = api.ok(api.client.get(f"/v1/work-items/{project['id']}", headers=api.manager))
+    assert [c["id"] for c in parent["chunks"]] == [second] and parent["queue_rank"] == 9
+    r = api.client.delete(f"/v1/work-items/{project['id']}",
+                          headers={**api.manager, "If-Match": api.client.get(
+                              f"/v1/work-items/{project['id']}",
+                              headers=api.manager).headers["etag"]})
+    assert r.status_code == 204
+    assert item_count(api) == 0
+    assert_problem(api.client.get(f"/v1/work-items/{second}", headers=api.manager), 404)
