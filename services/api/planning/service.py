@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -272,10 +272,13 @@ async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate,
     item.updated_at = utcnow()
     session.add(item)
     if item.chunk_count:
-        # Chunks take their parent's place on the matrix.
+        # Chunks take their project's place on the matrix, its owner and its deadline.
         chunks = (await session.exec(select(WorkItem).where(WorkItem.parent_id == item.id))).all()
         for chunk in chunks:
             chunk.impact, chunk.matrix_effort_hours = item.impact, item.effort_hours
+            chunk.owner_id = item.owner_id
+            if "deadline" in changes:
+                chunk.deadline = item.deadline
             _derive(chunk, thresholds, owner.time_zone)
             session.add(chunk)
     changes = {k: (v.isoformat() if isinstance(v, datetime | date) else v)
@@ -797,39 +800,34 @@ def _clear(inputs: PlanInputs, before: planner.Plan
 
 async def _decide(session: AsyncSession, inputs: PlanInputs, removed: list[planner.Item],
                   kept: list[planner.Item]) -> list[Action]:
+    """Per removed item, lowest priority first: decline thankless work; hand a whole item due
+    inside the plan to a teammate with room before its due time; defer the rest to when it
+    can be done after the kept work (over eight weeks), or decline it when it cannot."""
     if not removed:
         return []
     room = await _teammate_room(session, inputs)
-    # New dates: the removed items' earliest honest slots after the kept work, over 8 weeks.
-    ordered = [*kept, *[planner.Item(**{**r.__dict__, "due": None, "rank": 99})
-                        for r in removed if r.quadrant != Quadrant.thankless.value]]
-    later = run_plan(inputs, ordered, days=SLOT_SEARCH_DAYS)
-    actions = []
+    decided: dict[int, Action] = {}
     for item in removed:
         if item.quadrant == Quadrant.thankless.value:
-            actions.append(Action(item, "decline", "thankless task (low impact, high effort): "
-                                                   "push back on it"))
-            continue
-        # A chunk stays with its project's owner; whole items due inside the plan can move.
-        if item.due is not None and item.due <= inputs.end and not item.is_chunk:
-            for teammate in room:
-                if _take(teammate, item):
-                    actions.append(Action(item, "hand_over",
-                                          f"due {item.due.isoformat()}; member {teammate.id} "
-                                          "has room before then", hand_to=teammate.id))
-                    break
-            else:
-                teammate = None
-            if teammate is not None:
-                continue
-        finish = later.finish(item.id)
-        if finish is None:
-            actions.append(Action(item, "decline", f"no room in the next {SLOT_SEARCH_DAYS} "
-                                                   "days and nobody can take it"))
-        else:
-            actions.append(Action(item, "defer", "the lowest priority work that does not fit "
-                                                 "this plan", new_deadline=finish))
-    return actions
+            decided[item.id] = Action(item, "decline", "thankless task (low impact, high "
+                                                       "effort): push back on it")
+        elif item.due is not None and item.due <= inputs.end and not item.is_chunk:
+            # A chunk stays with its project's owner.
+            taker = next((t for t in room if _take(t, item)), None)
+            if taker is not None:
+                decided[item.id] = Action(item, "hand_over", f"due {item.due.isoformat()}; "
+                                          f"member {taker.id} has room before then",
+                                          hand_to=taker.id)
+    waiting = [replace(r, due=None, rank=99) for r in removed if r.id not in decided]
+    later = run_plan(inputs, [*kept, *waiting], days=SLOT_SEARCH_DAYS) if waiting else None
+    for item in waiting:
+        finish = later.finish(item.id) if later else None
+        decided[item.id] = (
+            Action(item, "defer", "the lowest priority work that does not fit this plan",
+                   new_deadline=finish) if finish else
+            Action(item, "decline", f"no room in the next {SLOT_SEARCH_DAYS} days and nobody "
+                                    "can take it"))
+    return [decided[i.id] for i in removed]
 
 
 @dataclass

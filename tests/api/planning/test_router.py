@@ -493,3 +493,23 @@ def test_deleting_a_project_takes_its_chunks_and_a_chunk_leaves_the_count(
     assert r.status_code == 204
     assert item_count(api) == 0
     assert_problem(api.client.get(f"/v1/work-items/{second}", headers=api.manager), 404)
+
+
+def test_a_project_handed_to_someone_else_takes_its_chunks(api: Api,
+                                                           owner: dict[str, Any]) -> None:
+    other = api.make_member(time_zone="UTC")
+    project = item(api, owner, "Project", 20, impact=5)
+    split = api.ok(api.client.post(f"/v1/work-items/{project['id']}/chunks", headers=api.manager,
+                                   json={"chunks": [{"title": "P1", "effort_hours": 20,
+                                                     "target_on": "2027-01-15"}]}), 201)
+    r = api.client.patch(f"/v1/work-items/{project['id']}",
+                         headers={**api.manager, "If-Match": '"v2"'},
+                         json={"owner_id": other["id"], "impact": 2,
+                               "deadline": "2027-01-08T12:00:00Z"})
+    api.ok(r)
+    chunk = api.ok(api.client.get(f"/v1/work-items/{split['chunks'][0]['id']}",
+                                  headers=api.manager))
+    assert (chunk["owner_id"], chunk["impact"], chunk["quadrant"]) == (
+        other["id"], 2, "thankless")
+    assert chunk["deadline"] == "2027-01-08T12:00:00Z"
+    assert [e["item"]["id"] for e in queue(api, owner_id=other["id"])] == [chunk["id"]]
