@@ -136,6 +136,7 @@ def main() -> None:
                                ("team queue, page 1", "/v1/queue?limit=50"),
                                ("team queue, page 101", f"/v1/queue?limit=50&cursor={cursor}"),
                                ("owner queue, page 1", f"/v1/queue?owner_id={busy}&limit=50")]:
+                summary(f"{name}, one client", timed(client, path, 200), 50)
                 r = wrk(api.url + path, connections=args.connections, seconds=args.seconds,
                         headers=auth)
                 verdict = "ok" if r.p99_ms < 50 and r.errors == 0 else "OVER TARGET"

@@ -7,13 +7,14 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import inspect
 from sqlmodel import col
 
 from services.api.auth import ManagerKey, PersonKey, StaffKey
 from services.api.concurrency import IfMatch, etag
 from services.api.db import SessionDep, utcnow
 from services.api.errors import Unprocessable, problems
-from services.api.models import WorkItem, WorkItemStatus
+from services.api.models import PlanningSettings, WorkItem, WorkItemStatus
 from services.api.pagination import CursorParam, Limit, paginate
 from services.api.planning import planner, service, svg
 from services.api.planning.schemas import (
@@ -144,8 +145,10 @@ async def split_work_item(item_id: int, body: ChunksCreate, session: SessionDep,
 # Thresholds, queue, matrix
 
 
-def _settings(s: object) -> SettingsPublic:
-    return SettingsPublic.model_validate(s, from_attributes=True)
+def _settings(s: PlanningSettings) -> SettingsPublic:
+    out = SettingsPublic.model_validate(s, from_attributes=True)
+    # The defaults, before the manager first changes them, were never written.
+    return out if inspect(s).persistent else out.model_copy(update={"updated_at": None})
 
 
 @router.get("/planning/settings", tags=["planning"], summary="Read the matrix thresholds",

@@ -148,6 +148,7 @@ def test_manager_thresholds_reclassify_every_item(api: Api, owner: dict[str, Any
     a = item(api, owner, "Six hours", 6, impact=4)
     assert a["quadrant"] == "major_project"
     settings = api.client.get("/v1/planning/settings", headers=api.manager)
+    assert settings.json()["updated_at"] is None  # the defaults, never changed
     etag = settings.headers["etag"]
     strategist = api.key_for(owner)
     r = api.client.patch("/v1/planning/settings", headers={**strategist, "If-Match": etag},
