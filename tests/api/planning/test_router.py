@@ -147,6 +147,11 @@ def test_a_forged_cursor_is_a_clear_problem(api: Api) -> None:
 def test_manager_thresholds_reclassify_every_item(api: Api, owner: dict[str, Any]) -> None:
     a = item(api, owner, "Six hours", 6, impact=4)
     assert a["quadrant"] == "major_project"
+    project = item(api, owner, "Seven hours, split", 7, impact=4)
+    chunk_id = api.ok(api.client.post(
+        f"/v1/work-items/{project['id']}/chunks", headers=api.manager,
+        json={"chunks": [{"title": "Half", "effort_hours": 3.5, "target_on": MONDAY}]}),
+        201)["chunks"][0]["id"]
     settings = api.client.get("/v1/planning/settings", headers=api.manager)
     assert settings.json()["updated_at"] is None  # the defaults, never changed
     etag = settings.headers["etag"]
@@ -159,6 +164,10 @@ def test_manager_thresholds_reclassify_every_item(api: Api, owner: dict[str, Any
     assert api.ok(r)["low_effort_max_hours"] == 8
     moved = api.ok(api.client.get(f"/v1/work-items/{a['id']}", headers=api.manager))
     assert (moved["quadrant"], moved["queue_rank"]) == ("quick_win", 1)
+    split = api.ok(api.client.get(f"/v1/work-items/{project['id']}", headers=api.manager))
+    chunk = api.ok(api.client.get(f"/v1/work-items/{chunk_id}", headers=api.manager))
+    assert (split["quadrant"], split["queue_rank"]) == ("quick_win", 9)  # still not queued
+    assert (chunk["quadrant"], chunk["queue_rank"]) == ("quick_win", 1)  # judged as its project
     r = api.client.patch("/v1/planning/settings", headers={**api.manager, "If-Match": etag},
                          json={"low_effort_max_hours": 2})
     assert_problem(r, 412)
