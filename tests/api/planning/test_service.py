@@ -103,3 +103,11 @@ def test_item_for_request_is_flushed_not_committed_and_slot_is_honest(api: Api) 
     assert first_impact == 4 and left_after_rollback == 0 and second_impact == 3
     assert slot == datetime(2027, 1, 4, 11, tzinfo=UTC)  # "a story takes three hours; not
     # before 11:00": the 2-hour reel comes first from 09:00
+
+
+def test_a_block_may_end_at_midnight() -> None:
+    blocks = [{"day": "fri", "start": "23:00", "end": "24:00", "kind": "buffer"}]
+    [(start, end, kind)] = planner.local_windows(blocks, ZoneInfo("Europe/Paris"),
+                                                 date(2027, 1, 8))
+    assert (start.isoformat(), end.isoformat(), kind) == (
+        "2027-01-08T22:00:00+00:00", "2027-01-08T23:00:00+00:00", "buffer")
