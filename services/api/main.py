@@ -18,6 +18,7 @@ from services.api.intake.router import router as intake_router
 from services.api.keys.router import router as keys_router
 from services.api.limits import BodyLimitMiddleware
 from services.api.observability import Metrics, RequestContextMiddleware, configure_logging
+from services.api.planning.router import router as planning_router
 from services.api.posts.router import router as posts_router
 from services.api.reports.router import router as reports_router
 from services.api.reports.router import shared as shared_router
@@ -59,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     openapi_doc.install(app)
     for router in (health.router, keys_router, team_router, intake_router, calendar_router,
-                   events_router, webhooks_router, posts_router, reports_router, shared_router):
+                   events_router, webhooks_router, planning_router, posts_router, reports_router,
+                   shared_router):
         app.include_router(router)
     # Added last runs first: request id and logs wrap everything, then the size limit.
     app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)

@@ -145,6 +145,32 @@ OPS = [
     Op("POST", "/v1/reports/{report_id}/share-links", STAFF, lambda w: {}),
     Op("GET", "/v1/reports/{report_id}/share-links", STAFF),
     Op("POST", "/v1/reports/{report_id}/share-links/{link_id}/revoke", STAFF),
+    # Planning
+    Op("POST", "/v1/work-items", STAFF,
+       lambda w: {"title": "T", "owner_id": w.ids["strategist_id"], "effort_hours": 1}),
+    Op("GET", "/v1/work-items", STAFF),
+    Op("GET", "/v1/work-items/{item_id}", STAFF),
+    Op("PATCH", "/v1/work-items/{item_id}", STAFF, lambda w: {"title": "T2"}, {"If-Match": "*"}),
+    Op("DELETE", "/v1/work-items/{item_id}", STAFF, None, {"If-Match": "*"}),
+    Op("POST", "/v1/work-items/{item_id}/chunks", STAFF,
+       lambda w: {"chunks": [{"title": "C", "effort_hours": 1, "target_on": "2027-01-08"}]}),
+    Op("GET", "/v1/planning/settings", PEOPLE),
+    Op("PATCH", "/v1/planning/settings", MANAGER, lambda w: {"low_effort_max_hours": 4},
+       {"If-Match": "*"}),
+    Op("GET", "/v1/queue", STAFF),
+    Op("GET", "/v1/matrix", PEOPLE),
+    Op("GET", "/v1/matrix.svg", PEOPLE),
+    Op("GET", "/v1/members/{strategist_id}/schedule", STAFF),
+    Op("PUT", "/v1/members/{me_id}/schedule", STAFF, lambda w: {"blocks": [
+        {"day": "mon", "start": "09:00", "end": "17:00", "kind": "regular"}]}),
+    Op("POST", "/v1/members/{me_id}/disruptions", STAFF,
+       lambda w: {"started_at": "2027-01-04T10:00:00Z", "hours": 1}),
+    Op("GET", "/v1/members/{strategist_id}/plan", STAFF),
+    Op("GET", "/v1/members/{strategist_id}/capacity", STAFF),
+    Op("GET", "/v1/members/{strategist_id}/what-can-i-take-off-my-plate", STAFF),
+    Op("POST", "/v1/members/{strategist_id}/what-can-i-take-off-my-plate/apply", MANAGER,
+       lambda w: {"token": "stale"}),
+    Op("GET", "/v1/members/{strategist_id}/earliest-slot?effort_hours=1", PEOPLE),
 ]
 
 
@@ -207,6 +233,9 @@ def build_world(api: Api) -> World:
         json={"section_key": "s1", "body": "n"}), 201)["id"]
     world.ids["link_id"] = api.ok(api.client.post(
         f"/v1/reports/{report['id']}/share-links", headers=api.manager, json={}), 201)["id"]
+    world.ids["me_id"] = own_strategist["id"]  # the strategist key's member: self-service
+    world.ids["item_id"] = api.ok(api.client.post("/v1/work-items", headers=api.manager, json={
+        "title": "Item", "owner_id": world.ids["strategist_id"], "effort_hours": 2}), 201)["id"]
     return world
 
 

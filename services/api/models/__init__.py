@@ -14,6 +14,15 @@ from services.api.models.intake import (
     RequestTransition,
     RequestUpdate,
 )
+from services.api.models.planning import (
+    Disruption,
+    PlanningSettings,
+    Quadrant,
+    WorkItem,
+    WorkItemKind,
+    WorkItemStatus,
+    WorkSchedule,
+)
 from services.api.models.posts import (
     METRICS,
     ContentType,
@@ -48,6 +57,7 @@ __all__ = [
     "ContentType",
     "Decision",
     "DeliveryStatus",
+    "Disruption",
     "EntryStatus",
     "Event",
     "FeedScope",
@@ -63,10 +73,12 @@ __all__ = [
     "NetworkOwnership",
     "Pillar",
     "PillarNetwork",
+    "PlanningSettings",
     "Post",
     "PostNote",
     "PostTag",
     "Purpose",
+    "Quadrant",
     "Report",
     "ReportAnnotation",
     "Request",
@@ -77,5 +89,9 @@ __all__ = [
     "ShareLink",
     "Webhook",
     "WebhookDelivery",
+    "WorkItem",
+    "WorkItemKind",
+    "WorkItemStatus",
+    "WorkSchedule",
     "metadata",
 ]

@@ -1,0 +1,974 @@
+"""Planning use cases: work items on the impact/effort matrix, the priority queue, chunks,
+schedules and disruptions, week plans, capacity, plate-clearing and the earliest honest slot.
+Knows SQL and the rules, not HTTP; the placement arithmetic lives in `planner`."""
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, case, func, tuple_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api.auth import Principal
+from services.api.concurrency import check_if_match
+from services.api.db import UTCDateTime, utcnow
+from services.api.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
+from services.api.events import service as events
+from services.api.models import (
+    Disruption,
+    Member,
+    MemberRole,
+    PlanningSettings,
+    Quadrant,
+    WorkItem,
+    WorkItemKind,
+    WorkItemStatus,
+    WorkSchedule,
+)
+from services.api.planning import planner
+from services.api.planning.schemas import (
+    ChunksCreate,
+    DisruptionCreate,
+    ScheduleIn,
+    SettingsUpdate,
+    WorkItemCreate,
+    WorkItemUpdate,
+)
+
+SETTINGS_ID = 1
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+MAX_PLAN_DAYS = 14
+SLOT_SEARCH_DAYS = 56
+MAX_CHUNKS = 100
+SPLIT_RANK = 9  # a project split into chunks: its chunks are queued, not the project
+LATE_NOTICE = timedelta(hours=48)
+OWNER_ROLES = (MemberRole.strategist, MemberRole.manager)
+
+
+# The matrix
+
+
+def derive_impact(*, pillar_fit: bool, goal: str | None, deadline: datetime | None,
+                  asked_at: datetime) -> int:
+    """The default impact when nobody set one: 2, +2 when the work fits a strategy pillar,
+    +1 when it states a goal, -1 when it is asked late (due within 48 hours of being asked, or
+    already past), clamped to 1..5. Fit weighs most because the article judges every request
+    against the quarter's pillars first; lateness costs a point because rushed work lands
+    worse and displaces planned work."""
+    value = 2 + (2 if pillar_fit else 0) + (1 if goal else 0)
+    if deadline is not None and deadline - asked_at < LATE_NOTICE:
+        value -= 1
+    return max(1, min(5, value))
+
+
+def classify(impact: int, effort: float, chunk_count: int,
+             thresholds: PlanningSettings) -> tuple[Quadrant, int]:
+    """Quadrant and queue rank; the same rule as `_reclassify_sql`, which must stay in step."""
+    high_side = impact >= thresholds.medium_impact_min
+    low_effort = effort <= thresholds.low_effort_max_hours
+    if high_side and low_effort:
+        quadrant, rank = Quadrant.quick_win, 1 if impact >= thresholds.high_impact_min else 2
+    elif high_side:
+        quadrant, rank = Quadrant.major_project, 3
+    elif low_effort:
+        quadrant, rank = Quadrant.fill_in, 4
+    else:
+        quadrant, rank = Quadrant.thankless, 5
+    return quadrant, SPLIT_RANK if chunk_count > 0 else rank
+
+
+def _reclassify_sql(thresholds: PlanningSettings) -> Any:
+    impact, effort = col(WorkItem.impact), col(WorkItem.matrix_effort_hours)
+    high_side = impact >= thresholds.medium_impact_min
+    low_effort = effort <= thresholds.low_effort_max_hours
+    quadrant = case(
+        (high_side & low_effort, Quadrant.quick_win.value),
+        (high_side, Quadrant.major_project.value),
+        (low_effort, Quadrant.fill_in.value),
+        else_=Quadrant.thankless.value,
+    )
+    rank = case(
+        (col(WorkItem.chunk_count) > 0, SPLIT_RANK),
+        (high_side & low_effort & (impact >= thresholds.high_impact_min), 1),
+        (high_side & low_effort, 2),
+        (high_side, 3),
+        (low_effort, 4),
+        else_=5,
+    )
+    return update(WorkItem).values(quadrant=quadrant, queue_rank=rank)
+
+
+async def get_settings(session: AsyncSession) -> PlanningSettings:
+    """The team's thresholds; the defaults (not yet stored) until the manager changes them."""
+    stored = await session.get(PlanningSettings, SETTINGS_ID)
+    return stored or PlanningSettings(id=SETTINGS_ID)
+
+
+async def update_settings(session: AsyncSession, data: SettingsUpdate, *, if_match: str,
+                          actor: Principal) -> PlanningSettings:
+    current = await session.get(PlanningSettings, SETTINGS_ID)
+    if current is None:
+        # Store the defaults first, so this change becomes v2 and the defaults' ETag goes stale.
+        current = PlanningSettings(id=SETTINGS_ID)
+        session.add(current)
+        await session.flush()
+    check_if_match(current, if_match)
+    changes = data.model_dump(exclude_unset=True)
+    if any(v is None for v in changes.values()):
+        raise Unprocessable("Thresholds cannot be null; leave out what you do not change.")
+    for field, value in changes.items():
+        setattr(current, field, value)
+    if current.high_impact_min < current.medium_impact_min:
+        raise Unprocessable("high_impact_min must be at least medium_impact_min.")
+    current.updated_at = utcnow()
+    session.add(current)
+    await session.flush()
+    # Every item's quadrant and rank in one statement; nothing is loaded into Python.
+    await session.exec(_reclassify_sql(current))
+    await events.record(session, "planning.thresholds_changed", "planning_settings",
+                        SETTINGS_ID, changes, actor=actor)
+    await session.commit()
+    return current
+
+
+# Work items
+
+
+async def get_member(session: AsyncSession, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"No member with id {member_id}.")
+    return member
+
+
+async def _owner(session: AsyncSession, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None or not member.is_active or member.role not in OWNER_ROLES:
+        raise Unprocessable(f"Member {member_id} is not an active strategist or manager; only "
+                            "they own work.")
+    return member
+
+
+async def get_item(session: AsyncSession, item_id: int) -> WorkItem:
+    item = await session.get(WorkItem, item_id)
+    if item is None:
+        raise NotFound(f"No work item with id {item_id}.")
+    return item
+
+
+def _end_of_day(day: date, zone: str) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(zone)).astimezone(UTC)
+
+
+def _derive(item: WorkItem, thresholds: PlanningSettings, owner_zone: str) -> None:
+    """Refresh the derived columns after any change to the inputs."""
+    item.quadrant, item.queue_rank = classify(item.impact, item.matrix_effort_hours,
+                                              item.chunk_count, thresholds)
+    due = item.deadline
+    if item.target_on is not None:
+        target = _end_of_day(item.target_on, owner_zone)
+        due = min(due, target) if due else target
+    item.sort_due = due or FAR_FUTURE
+
+
+def due_of(item: Any) -> datetime | None:
+    return None if item.sort_due >= FAR_FUTURE else item.sort_due
+
+
+def _check_fixed(is_fixed: bool | None, actor: Principal | None) -> None:
+    if is_fixed is not None and actor is not None and not actor.is_manager:
+        raise Forbidden("Only the manager marks work as fixed.")
+
+
+async def _new_item(session: AsyncSession, *, kind: WorkItemKind, request_id: int | None,
+                    owner: Member, title: str, effort_hours: float, deadline: datetime | None,
+                    pillar_fit: bool, goal: str | None, impact: int | None,
+                    is_fixed: bool = False) -> WorkItem:
+    if effort_hours <= 0 or effort_hours > 1000:
+        raise Unprocessable("effort_hours must be over 0 and at most 1,000.")
+    if impact is not None and not 1 <= impact <= 5:
+        raise Unprocessable("impact must be between 1 and 5.")
+    now = utcnow()
+    item = WorkItem(
+        kind=kind, request_id=request_id, owner_id=owner.id or 0, title=title,
+        status=WorkItemStatus.open,
+        impact=impact if impact is not None else derive_impact(
+            pillar_fit=pillar_fit, goal=goal, deadline=deadline, asked_at=now),
+        impact_is_derived=impact is None, pillar_fit=pillar_fit, goal=goal,
+        effort_hours=effort_hours, deadline=deadline, is_fixed=is_fixed,
+        matrix_effort_hours=effort_hours, quadrant=Quadrant.quick_win, queue_rank=1,
+        sort_due=FAR_FUTURE,
+    )
+    _derive(item, await get_settings(session), owner.time_zone)
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def create_item(session: AsyncSession, data: WorkItemCreate, *,
+                      actor: Principal) -> WorkItem:
+    _check_fixed(data.is_fixed or None, actor)
+    owner = await _owner(session, data.owner_id)
+    kind = WorkItemKind.initiative if data.request_id is None else WorkItemKind.request
+    item = await _new_item(session, kind=kind, request_id=data.request_id, owner=owner,
+                           title=data.title, effort_hours=data.effort_hours,
+                           deadline=data.deadline, pillar_fit=data.pillar_fit, goal=data.goal,
+                           impact=data.impact, is_fixed=data.is_fixed)
+    await events.record(session, "work_item.created", "work_item", item.id,
+                        _event_data(item), actor=actor)
+    await session.commit()
+    return item
+
+
+async def create_item_for_request(session: AsyncSession, *, request_id: int, owner_id: int,
+                                  title: str, effort_hours: float, deadline: datetime | None,
+                                  pillar_fit: bool, goal: str | None,
+                                  impact: int | None) -> WorkItem:
+    """The work item for an accepted request, flushed but NOT committed: triage commits it with
+    the request's own change. `impact=None` derives it (see `derive_impact`)."""
+    owner = await _owner(session, owner_id)
+    item = await _new_item(session, kind=WorkItemKind.request, request_id=request_id,
+                           owner=owner, title=title, effort_hours=effort_hours,
+                           deadline=deadline, pillar_fit=pillar_fit, goal=goal, impact=impact)
+    await events.record(session, "work_item.created", "work_item", item.id, _event_data(item))
+    return item
+
+
+def _event_data(item: WorkItem, **extra: Any) -> dict[str, Any]:
+    return {"request_id": item.request_id, "owner_id": item.owner_id, "title": item.title,
+            "quadrant": item.quadrant.value, **extra}
+
+
+async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate, *,
+                      if_match: str, actor: Principal) -> WorkItem:
+    item = await get_item(session, item_id)
+    check_if_match(item, if_match)
+    changes = data.model_dump(exclude_unset=True)
+    _check_fixed(changes.get("is_fixed"), actor)
+    for required in ("title", "owner_id", "effort_hours", "pillar_fit", "status", "is_fixed"):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(f"{required} cannot be null.")
+    if "target_on" in changes and item.parent_id is None and changes["target_on"] is not None:
+        raise Unprocessable("Only chunks have a target date; give a project a deadline.")
+    owner = await _owner(session, changes.get("owner_id") or item.owner_id)
+    # Read everything before changing anything: a query would autoflush a half-made change.
+    thresholds = await get_settings(session)
+    for field, value in changes.items():
+        setattr(item, field, value)
+    if "impact" in changes:
+        item.impact_is_derived = changes["impact"] is None
+    if item.impact_is_derived:
+        item.impact = derive_impact(pillar_fit=item.pillar_fit, goal=item.goal,
+                                    deadline=item.deadline, asked_at=item.created_at)
+    if item.parent_id is None:
+        item.matrix_effort_hours = item.effort_hours
+    _derive(item, thresholds, owner.time_zone)
+    item.updated_at = utcnow()
+    session.add(item)
+    if item.chunk_count:
+        # Chunks take their project's place on the matrix, its owner and its deadline.
+        chunks = (await session.exec(select(WorkItem).where(WorkItem.parent_id == item.id))).all()
+        for chunk in chunks:
+            chunk.impact, chunk.matrix_effort_hours = item.impact, item.effort_hours
+            chunk.owner_id = item.owner_id
+            if "deadline" in changes:
+                chunk.deadline = item.deadline
+            _derive(chunk, thresholds, owner.time_zone)
+            session.add(chunk)
+    changes = {k: (v.isoformat() if isinstance(v, datetime | date) else v)
+               for k, v in changes.items()}
+    await events.record(session, "work_item.updated", "work_item", item.id,
+                        _event_data(item, changes=changes), actor=actor)
+    await session.commit()
+    return item
+
+
+async def add_chunks(session: AsyncSession, item_id: int, data: ChunksCreate, *,
+                     actor: Principal) -> WorkItem:
+    parent = await get_item(session, item_id)
+    if parent.parent_id is not None:
+        raise Unprocessable("A chunk cannot be split further.")
+    if parent.status != WorkItemStatus.open:
+        raise Unprocessable(f"Only open work is split; this one is {parent.status.value}.")
+    if parent.chunk_count + len(data.chunks) > MAX_CHUNKS:
+        raise Unprocessable(f"A project has at most {MAX_CHUNKS} chunks.")
+    owner = await get_member(session, parent.owner_id)
+    thresholds = await get_settings(session)
+    for n, chunk in enumerate(sorted(data.chunks, key=lambda c: c.target_on),
+                              start=parent.chunk_count + 1):
+        row = WorkItem(
+            kind=parent.kind, request_id=parent.request_id, owner_id=parent.owner_id,
+            title=chunk.title, status=WorkItemStatus.open, impact=parent.impact,
+            impact_is_derived=parent.impact_is_derived, pillar_fit=parent.pillar_fit,
+            goal=parent.goal, effort_hours=chunk.effort_hours, deadline=None,
+            is_fixed=parent.is_fixed, parent_id=parent.id, chunk_no=n,
+            target_on=chunk.target_on, matrix_effort_hours=parent.effort_hours,
+            quadrant=Quadrant.major_project, queue_rank=3, sort_due=FAR_FUTURE)
+        if parent.deadline is not None:
+            row.deadline = parent.deadline
+        _derive(row, thresholds, owner.time_zone)
+        session.add(row)
+    parent.chunk_count += len(data.chunks)
+    _derive(parent, thresholds, owner.time_zone)
+    parent.updated_at = utcnow()
+    session.add(parent)
+    await session.flush()
+    await events.record(session, "work_item.split", "work_item", parent.id,
+                        _event_data(parent, chunks=parent.chunk_count), actor=actor)
+    await session.commit()
+    return parent
+
+
+async def delete_item(session: AsyncSession, item_id: int, *, if_match: str,
+                      actor: Principal) -> None:
+    """Delete an item; a project goes with its chunks, a chunk leaves its project's count."""
+    item = await get_item(session, item_id)
+    check_if_match(item, if_match)
+    parent = await session.get(WorkItem, item.parent_id) if item.parent_id else None
+    chunks = await chunks_of(session, item_id) if item.chunk_count else []
+    owner = await get_member(session, parent.owner_id) if parent else None
+    thresholds = await get_settings(session)
+    for chunk in chunks:
+        await session.delete(chunk)
+    await session.flush()
+    if parent is not None and owner is not None:
+        parent.chunk_count -= 1
+        _derive(parent, thresholds, owner.time_zone)
+        parent.updated_at = utcnow()
+        session.add(parent)
+    await events.record(session, "work_item.deleted", "work_item", item.id,
+                        _event_data(item, chunks=len(chunks)), actor=actor)
+    await session.delete(item)
+    await session.commit()
+
+
+async def chunks_of(session: AsyncSession, parent_id: int) -> list[WorkItem]:
+    stmt = (select(WorkItem).where(WorkItem.parent_id == parent_id)
+            .order_by(col(WorkItem.chunk_no), col(WorkItem.id)).limit(MAX_CHUNKS))
+    return list((await session.exec(stmt)).all())
+
+
+def progress_and_warnings(parent: WorkItem, chunks: Sequence[WorkItem]
+                          ) -> tuple[float | None, list[str]]:
+    if not chunks:
+        return None, []
+    live = [c for c in chunks if c.status != WorkItemStatus.declined]
+    total = sum(c.effort_hours for c in live)
+    done = sum(c.effort_hours for c in live if c.status == WorkItemStatus.done)
+    warnings = []
+    if abs(total - parent.effort_hours) > 0.01:
+        warnings.append(f"The chunks add up to {total:g}h but the project is estimated at "
+                        f"{parent.effort_hours:g}h.")
+    return (round(done / total, 4) if total else 0.0), warnings
+
+
+def list_items_query(owner_id: int | None, status: WorkItemStatus | None,
+                     parent_id: int | None) -> Any:
+    stmt = select(WorkItem)
+    if owner_id is not None:
+        stmt = stmt.where(WorkItem.owner_id == owner_id)
+    if status is not None:
+        stmt = stmt.where(WorkItem.status == status)
+    if parent_id is not None:
+        stmt = stmt.where(WorkItem.parent_id == parent_id)
+    return stmt
+
+
+# The queue
+
+
+QUEUE_ORDER = (col(WorkItem.queue_rank), col(WorkItem.sort_due), col(WorkItem.id))
+
+
+def queue_query(owner_id: int | None) -> Any:
+    """Open, queued work in the article's order; served by ix_work_item_queue_owner/_team."""
+    stmt = select(WorkItem).where(WorkItem.status == WorkItemStatus.open,
+                                  col(WorkItem.queue_rank) < SPLIT_RANK)
+    if owner_id is not None:
+        stmt = stmt.where(WorkItem.owner_id == owner_id)
+    return stmt
+
+
+QUEUE_ROW = tuple(getattr(WorkItem, name) for name in (
+    "id", "kind", "request_id", "owner_id", "title", "status", "impact", "impact_is_derived",
+    "pillar_fit", "goal", "effort_hours", "deadline", "is_fixed", "parent_id", "chunk_no",
+    "target_on", "quadrant", "queue_rank", "created_at", "updated_at", "sort_due"))
+
+
+def _queue_statement(*, owner: bool, after: bool) -> Any:
+    stmt = select(*QUEUE_ROW).where(WorkItem.status == WorkItemStatus.open,
+                                    col(WorkItem.queue_rank) < SPLIT_RANK)
+    if owner:
+        stmt = stmt.where(WorkItem.owner_id == bindparam("owner_id"))
+    if after:
+        # A row comparison: PostgreSQL walks the index from the cursor on.
+        stmt = stmt.where(tuple_(*QUEUE_ORDER) > tuple_(
+            bindparam("rank"), bindparam("due", type_=UTCDateTime()), bindparam("id")))
+    return stmt.order_by(*QUEUE_ORDER).limit(bindparam("limit"))
+
+
+# The hottest list of the API, built once (see auth.KEY_BY_HASH for why).
+QUEUE_STATEMENTS = {(owner, after): _queue_statement(owner=owner, after=after)
+                    for owner in (False, True) for after in (False, True)}
+
+
+def _queue_cursor(row: Any) -> str:
+    raw = json.dumps([row.queue_rank, row.sort_due.isoformat(), row.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _queue_after(cursor: str) -> dict[str, Any]:
+    try:
+        rank, due, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = datetime.fromisoformat(due)
+        if not isinstance(rank, int) or not isinstance(item_id, int) or after.tzinfo is None:
+            raise ValueError("wrong shape")
+    except (ValueError, TypeError) as exc:
+        raise Unprocessable("The cursor is not one this API issued; start from page one.") from exc
+    return {"rank": rank, "due": after, "id": item_id}
+
+
+async def queue_page(session: AsyncSession, *, owner_id: int | None, limit: int,
+                     cursor: str | None) -> tuple[list[Any], str | None]:
+    """One page of the queue as plain rows (the columns of `WorkItemPublic` plus `sort_due`)
+    and the next cursor: an index range scan of ix_work_item_queue_owner or _team."""
+    params: dict[str, Any] = {"limit": limit + 1}
+    if owner_id is not None:
+        params["owner_id"] = owner_id
+    if cursor:
+        params |= _queue_after(cursor)
+    stmt = QUEUE_STATEMENTS[(owner_id is not None, bool(cursor))]
+    rows = list((await session.exec(stmt, params=params)).all())
+    return rows[:limit], _queue_cursor(rows[limit - 1]) if len(rows) > limit else None
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def queue_entry(row: Any, totals: dict[int, int]) -> dict[str, Any]:
+    """One queue entry in the `QueueEntry` wire shape, straight from a `QUEUE_ROW` row
+    (enums are str subclasses, so json.dumps writes their values)."""
+    (item_id, kind, request_id, owner_id, title, status, impact, derived, fit, goal, effort,
+     deadline, fixed, parent_id, chunk_no, target_on, quadrant, rank, created, updated,
+     _) = row
+    n = totals.get(parent_id) if parent_id is not None else None
+    return {
+        "item": {"id": item_id, "kind": kind, "request_id": request_id, "owner_id": owner_id,
+                 "title": title, "status": status, "impact": impact, "impact_is_derived": derived,
+                 "pillar_fit": fit, "goal": goal, "effort_hours": effort,
+                 "deadline": _iso(deadline), "is_fixed": fixed, "parent_id": parent_id,
+                 "chunk_no": chunk_no, "target_on": _iso(target_on), "quadrant": quadrant,
+                 "queue_rank": rank, "created_at": _iso(created), "updated_at": _iso(updated)},
+        "reason": reason(row, n), "push_back": rank == 5,
+        "chunk_of": None if parent_id is None else {"parent_id": parent_id, "k": chunk_no or 0,
+                                                    "n": n or 0},
+    }
+
+
+async def chunk_totals(session: AsyncSession, parent_ids: set[int]) -> dict[int, int]:
+    if not parent_ids:
+        return {}
+    stmt = select(WorkItem.id, WorkItem.chunk_count).where(col(WorkItem.id).in_(parent_ids))
+    return {pid: n for pid, n in (await session.exec(stmt)).all()}
+
+
+RANK_WORDS = {1: "quick win", 2: "quick win (medium impact)", 3: "major project",
+              4: "fill-in", 5: "thankless task: push back"}
+
+
+def reason(item: Any, chunk_total: int | None) -> str:
+    parts = [f"{RANK_WORDS[item.queue_rank]}: impact {item.impact}, {item.effort_hours:g}h"]
+    if item.parent_id is not None:
+        parts.append(f"chunk {item.chunk_no} of {chunk_total or item.chunk_no}")
+    due = due_of(item)
+    parts.append(f"due {due.isoformat()}" if due else "no deadline")
+    return "; ".join(parts)
+
+
+# Schedules and disruptions
+
+
+@dataclass
+class ScheduleView:
+    member_id: int
+    time_zone: str
+    buffer_share: float
+    blocks: list[dict[str, str]]
+    is_default: bool
+    version: int
+
+
+async def get_schedule(session: AsyncSession, member: Member) -> ScheduleView:
+    stored = (await session.exec(
+        select(WorkSchedule).where(WorkSchedule.member_id == member.id))).first()
+    if stored is None:
+        return ScheduleView(member.id or 0, member.time_zone, 0.2, planner.DEFAULT_BLOCKS, True,
+                            0)
+    return ScheduleView(member.id or 0, stored.time_zone, stored.buffer_share, stored.blocks,
+                        False, stored.version)
+
+
+def _may_plan_for(member: Member, actor: Principal) -> None:
+    if not actor.is_manager and actor.member_id != member.id:
+        raise Forbidden("Only the member themselves or the manager changes this.")
+
+
+async def put_schedule(session: AsyncSession, member_id: int, data: ScheduleIn, *,
+                       actor: Principal) -> ScheduleView:
+    member = await get_member(session, member_id)
+    _may_plan_for(member, actor)
+    stored = (await session.exec(
+        select(WorkSchedule).where(WorkSchedule.member_id == member_id))).first()
+    blocks = [b.model_dump() for b in data.blocks]
+    zone = data.time_zone or member.time_zone
+    if stored is None:
+        stored = WorkSchedule(member_id=member_id, time_zone=zone,
+                              buffer_share=data.buffer_share, blocks=blocks)
+    else:
+        stored.time_zone, stored.buffer_share, stored.blocks = zone, data.buffer_share, blocks
+        stored.updated_at = utcnow()
+    session.add(stored)
+    await session.flush()
+    await events.record(session, "schedule.changed", "member", member_id,
+                        {"time_zone": zone, "buffer_share": data.buffer_share,
+                         "blocks": len(blocks)}, actor=actor)
+    await session.commit()
+    return ScheduleView(member_id, zone, data.buffer_share, blocks, False, stored.version)
+
+
+async def log_disruption(session: AsyncSession, member_id: int, data: DisruptionCreate, *,
+                         actor: Principal) -> Disruption:
+    member = await get_member(session, member_id)
+    _may_plan_for(member, actor)
+    row = Disruption(member_id=member_id, started_at=data.started_at, hours=data.hours,
+                     note=data.note)
+    session.add(row)
+    await session.flush()
+    await events.record(session, "disruption.logged", "member", member_id,
+                        {"disruption_id": row.id, "hours": data.hours, "note": data.note},
+                        actor=actor)
+    await session.commit()
+    return row
+
+
+# Plans
+
+
+@dataclass
+class PlanInputs:
+    member: Member
+    schedule: ScheduleView
+    zone: ZoneInfo
+    start: datetime
+    end: datetime
+    first_day: date
+    days: int
+    items: list[planner.Item]
+    rows: dict[int, WorkItem]
+    disruptions: list[tuple[int, datetime, float]]
+
+
+QUEUE_COLUMNS = (WorkItem.id, WorkItem.title, WorkItem.effort_hours, WorkItem.queue_rank,
+                 WorkItem.sort_due, WorkItem.quadrant, WorkItem.is_fixed, WorkItem.kind,
+                 WorkItem.request_id, WorkItem.version, WorkItem.target_on)
+CHUNK_LEAD = timedelta(days=6)
+
+
+async def open_queue(session: AsyncSession, owner_id: int, zone: ZoneInfo
+                     ) -> list[planner.Item]:
+    """One member's open queue in order, as light tuples (uses ix_work_item_queue_owner).
+    A chunk is not started before the week leading to its target date, which spreads a
+    project's chunks over the weeks they were planned for."""
+    stmt = (select(*QUEUE_COLUMNS)
+            .where(WorkItem.owner_id == owner_id, WorkItem.status == WorkItemStatus.open,
+                   col(WorkItem.queue_rank) < SPLIT_RANK)
+            .order_by(*QUEUE_ORDER))
+    out = []
+    for r in (await session.exec(stmt)).all():
+        sort_due = r.sort_due
+        out.append(planner.Item(
+            id=r.id, title=r.title, minutes=planner.minutes(r.effort_hours),
+            due=None if sort_due >= FAR_FUTURE else sort_due, rank=r.queue_rank,
+            sort_due=sort_due, quadrant=str(r.quadrant), is_fixed=r.is_fixed, kind=str(r.kind),
+            request_id=r.request_id, version=r.version, is_chunk=r.target_on is not None,
+            not_before=None if r.target_on is None else datetime.combine(
+                r.target_on - CHUNK_LEAD, time(0), zone).astimezone(UTC)))
+    return out
+
+
+def check_days(days: int) -> None:
+    if days < 1 or days > MAX_PLAN_DAYS:
+        raise Unprocessable(f"A plan covers 1 to {MAX_PLAN_DAYS} days, not {days}; ask for "
+                            "the weeks one at a time.")
+
+
+async def plan_inputs(session: AsyncSession, member_id: int, *, first: date | None, days: int,
+                      now: datetime | None = None) -> PlanInputs:
+    member = await get_member(session, member_id)
+    schedule = await get_schedule(session, member)
+    zone = ZoneInfo(schedule.time_zone)
+    now = now or utcnow()
+    first = first or now.astimezone(zone).date()
+    start = max(now, datetime.combine(first, time(0), zone).astimezone(UTC))
+    end = datetime.combine(first + timedelta(days=days), time(0), zone).astimezone(UTC)
+    if end <= start:
+        raise Unprocessable("The plan would end before now; ask for a later start.")
+    stmt = select(Disruption.id, Disruption.started_at, Disruption.hours).where(
+        Disruption.member_id == member_id, col(Disruption.started_at) >= start - timedelta(1),
+        col(Disruption.started_at) < end)
+    disruptions = [(i or 0, s, h) for i, s, h in (await session.exec(stmt)).all()]
+    items = await open_queue(session, member_id, zone)
+    return PlanInputs(member, schedule, zone, start, end, first, days, items, {}, disruptions)
+
+
+def run_plan(inputs: PlanInputs, items: list[planner.Item] | None = None, *,
+             with_disruptions: bool = True, days: int | None = None) -> planner.Plan:
+    count = days or inputs.days
+    end = (datetime.combine(inputs.first_day + timedelta(days=count), time(0), inputs.zone)
+           .astimezone(UTC))
+    grid = planner.build_days(
+        inputs.schedule.blocks, inputs.zone, inputs.first_day, count,
+        buffer_share=inputs.schedule.buffer_share, now=inputs.start,
+        disruptions=[(s, h) for _, s, h in inputs.disruptions] if with_disruptions else [])
+    return planner.place(inputs.items if items is None else items, grid, start=inputs.start,
+                         end=end)
+
+
+def moved(inputs: PlanInputs, plan: planner.Plan) -> list[tuple[planner.Item, datetime | None,
+                                                                 datetime | None]]:
+    if not inputs.disruptions:
+        return []
+    calm = run_plan(inputs, with_disruptions=False)
+    out = []
+    for item in inputs.items:
+        before, after = calm.first_start(item.id), plan.first_start(item.id)
+        if before != after:
+            out.append((item, before, after))
+    return out
+
+
+async def earliest_slot_window(session: AsyncSession, owner_id: int, effort_hours: float, *,
+                               after: datetime) -> tuple[datetime, datetime]:
+    """When new work of `effort_hours` could be done by `owner_id` if it went after everything
+    already planned: (start, finish). Searches eight weeks; 422 beyond that."""
+    if effort_hours <= 0 or effort_hours > 1000:
+        raise Unprocessable("effort_hours must be over 0 and at most 1,000.")
+    inputs = await plan_inputs(session, owner_id, first=None, days=SLOT_SEARCH_DAYS, now=after)
+    newcomer = planner.Item(id=0, title="new work", minutes=planner.minutes(effort_hours),
+                            due=None, rank=99, sort_due=FAR_FUTURE, quadrant="")
+    plan = run_plan(inputs, [*inputs.items, newcomer])
+    start, finish = plan.first_start(0), plan.finish(0)
+    if start is None or finish is None:
+        raise Unprocessable(f"No room for {effort_hours:g}h in the next {SLOT_SEARCH_DAYS} "
+                            "days of this member's plan; clear their plate first.")
+    return start, finish
+
+
+async def earliest_slot(session: AsyncSession, owner_id: int, effort_hours: float, *,
+                        after: datetime) -> datetime:
+    """The earliest honest start for new work ("a story takes three hours; not before
+    11:00"): after the owner's already planned work, in their non-buffer blocks."""
+    start, _ = await earliest_slot_window(session, owner_id, effort_hours, after=after)
+    return start
+
+
+@dataclass
+class Capacity:
+    demand: float
+    capacity: float
+    checkpoints: list[tuple[datetime, float, float]]
+
+
+def capacity(inputs: PlanInputs) -> Capacity:
+    """Demand (open work due by each deadline in the window) against plannable time until
+    then; the same grid the planner uses, so disruptions count."""
+    grid = planner.build_days(inputs.schedule.blocks, inputs.zone, inputs.first_day,
+                              inputs.days, buffer_share=inputs.schedule.buffer_share,
+                              now=inputs.start,
+                              disruptions=[(s, h) for _, s, h in inputs.disruptions])
+    due_items = sorted((i for i in inputs.items if i.due is not None and i.due <= inputs.end),
+                       key=lambda i: i.due or FAR_FUTURE)
+    checkpoints = []
+    demand = 0
+    for i, item in enumerate(due_items):
+        demand += item.minutes
+        if i + 1 < len(due_items) and due_items[i + 1].due == item.due:
+            continue
+        due = item.due or FAR_FUTURE
+        cap = sum(_cap_until(day, due) for day in grid)
+        checkpoints.append((due, demand / 60, cap / 60))
+    total_cap = sum(d.cap for d in grid)
+    total_demand = sum(i.minutes for i in inputs.items)
+    return Capacity(total_demand / 60, total_cap / 60, checkpoints)
+
+
+def _cap_until(day: planner.Day, due: datetime) -> int:
+    free = 0
+    for s, e in day.windows:
+        if s >= due:
+            break
+        free += int((min(e, due) - s).total_seconds() // 60)
+    return min(free, day.cap)
+
+
+# What can I take off my plate?
+
+
+@dataclass
+class Action:
+    item: planner.Item
+    action: str
+    reason: str
+    new_deadline: datetime | None = None
+    hand_to: int | None = None
+
+
+@dataclass
+class Proposal:
+    inputs: PlanInputs
+    before: planner.Plan
+    after: planner.Plan
+    actions: list[Action]
+    token: str
+    note: str
+
+
+async def propose_plate(session: AsyncSession, member_id: int, *, first: date | None,
+                        days: int) -> Proposal:
+    """The smallest set of the lowest-priority, non-fixed items whose removal makes the plan
+    feasible, each with what to do: decline thankless work, hand work due inside the plan to
+    a teammate with room before its deadline, defer the rest to their earliest honest slot."""
+    check_days(days)
+    inputs = await plan_inputs(session, member_id, first=first, days=days)
+    before = run_plan(inputs)
+    kept, removed, after = _clear(inputs, before)
+    actions = await _decide(session, inputs, removed, kept)
+    if before.feasible:
+        note = "The plan is feasible; nothing needs to come off the plate."
+    elif after.feasible:
+        note = (f"Taking {len(actions)} item(s) off frees "
+                f"{sum(a.item.minutes for a in actions) / 60:g}h and makes the plan feasible.")
+    else:
+        note = ("Even without every movable item the plan is not feasible: the work marked as "
+                "fixed does not fit. Move a fixed item or add time.")
+    token = _token(inputs, actions)
+    return Proposal(inputs, before, after, actions, token, note)
+
+
+def _clear(inputs: PlanInputs, before: planner.Plan
+           ) -> tuple[list[planner.Item], list[planner.Item], planner.Plan]:
+    """(kept, removed, plan without the removed). Placement goes in queue order, so a late
+    item never took time from anyone: taking the late items themselves off is the
+    lowest-priority fix, and it leaves everyone else where they were. Only a late item marked
+    fixed needs room made for it, by taking off the lowest-priority movable work placed ahead
+    of it; what the plan can carry after all is put back, highest priority first."""
+    order = {i.id: n for n, i in enumerate(inputs.items)}
+    by_id = {i.id: i for i in inputs.items}
+    kept, removed, evicted = list(inputs.items), [], []
+    after = before
+    while not after.feasible:
+        movable = {i for i in after.late if not by_id[i].is_fixed}
+        if not movable:
+            stuck = min((by_id[i] for i in after.late), key=lambda i: order[i.id])
+            due = stuck.due or FAR_FUTURE
+            ahead = [i for i in kept if not i.is_fixed and i.id in after.placed
+                     and after.placed[i.id][0].start < due]
+            if not ahead:
+                break  # the fixed work alone does not fit; nothing movable is in its way
+            movable = {max(ahead, key=lambda i: order[i.id]).id}
+            evicted.append(by_id[next(iter(movable))])
+        removed += [by_id[i] for i in sorted(movable, key=order.__getitem__)]
+        kept = [i for i in kept if i.id not in movable]
+        after = run_plan(inputs, kept)
+    if after.feasible:
+        for candidate in sorted(evicted, key=lambda i: order[i.id]):
+            trial = sorted([*kept, candidate], key=lambda i: order[i.id])
+            plan = run_plan(inputs, trial)
+            if plan.feasible:
+                kept, after = trial, plan
+                removed.remove(candidate)
+    removed.sort(key=lambda i: -order[i.id])  # lowest priority first
+    return kept, removed, after
+
+
+async def _decide(session: AsyncSession, inputs: PlanInputs, removed: list[planner.Item],
+                  kept: list[planner.Item]) -> list[Action]:
+    """Per removed item, lowest priority first: decline thankless work; hand a whole item due
+    inside the plan to a teammate with room before its due time; defer the rest to when it
+    can be done after the kept work (over eight weeks), or decline it when it cannot."""
+    if not removed:
+        return []
+    room = await _teammate_room(session, inputs)
+    decided: dict[int, Action] = {}
+    for item in removed:
+        if item.quadrant == Quadrant.thankless.value:
+            decided[item.id] = Action(item, "decline", "thankless task (low impact, high "
+                                                       "effort): push back on it")
+        elif item.due is not None and item.due <= inputs.end and not item.is_chunk:
+            # A chunk stays with its project's owner.
+            taker = next((t for t in room if _take(t, item)), None)
+            if taker is not None:
+                decided[item.id] = Action(item, "hand_over", f"due {item.due.isoformat()}; "
+                                          f"member {taker.id} has room before then",
+                                          hand_to=taker.id)
+    waiting = [replace(r, due=None, rank=99) for r in removed if r.id not in decided]
+    later = run_plan(inputs, [*kept, *waiting], days=SLOT_SEARCH_DAYS) if waiting else None
+    for item in waiting:
+        finish = later.finish(item.id) if later else None
+        decided[item.id] = (
+            Action(item, "defer", "the lowest priority work that does not fit this plan",
+                   new_deadline=finish) if finish else
+            Action(item, "decline", f"no room in the next {SLOT_SEARCH_DAYS} days and nobody "
+                                    "can take it"))
+    return [decided[i.id] for i in removed]
+
+
+@dataclass
+class Room:
+    id: int
+    free: list[tuple[datetime, int]]  # (end of day window, free minutes that day)
+
+    def before(self, due: datetime) -> int:
+        return sum(m for end, m in self.free if end <= due)
+
+
+def _take(room: Room, item: planner.Item) -> bool:
+    due = item.due or FAR_FUTURE
+    if room.before(due) < item.minutes:
+        return False
+    need = item.minutes
+    for n, (end, m) in enumerate(room.free):
+        if end > due or need == 0:
+            break
+        used = min(m, need)
+        room.free[n] = (end, m - used)
+        need -= used
+    return True
+
+
+async def _teammate_room(session: AsyncSession, inputs: PlanInputs) -> list[Room]:
+    """For each other active strategist or manager: plannable minutes per day over the same
+    window, less their own open work due inside it (taken from the earliest days). Three
+    queries for the whole team; their disruptions are not counted."""
+    stmt = select(Member.id, Member.time_zone, Member.role).where(
+        col(Member.role).in_(OWNER_ROLES), col(Member.is_active).is_(True),
+        Member.id != inputs.member.id).order_by(col(Member.id))
+    teammates = [(i or 0, z, r) for i, z, r in (await session.exec(stmt)).all()]
+    if not teammates:
+        return []
+    ids = [t[0] for t in teammates]
+    managers = {t[0] for t in teammates if t[2] == MemberRole.manager}
+    schedules = {s.member_id: s for s in (await session.exec(
+        select(WorkSchedule).where(col(WorkSchedule.member_id).in_(ids)))).all()}
+    demand_stmt = (select(WorkItem.owner_id, func.sum(WorkItem.effort_hours))
+                   .where(col(WorkItem.owner_id).in_(ids),
+                          WorkItem.status == WorkItemStatus.open,
+                          col(WorkItem.queue_rank) < SPLIT_RANK,
+                          col(WorkItem.sort_due) < inputs.end)
+                   .group_by(WorkItem.owner_id))
+    demand: dict[int, float] = dict((await session.exec(demand_stmt)).all())
+    rooms = []
+    for teammate_id, zone_name, _ in teammates:
+        schedule = schedules.get(teammate_id)
+        zone = ZoneInfo(schedule.time_zone if schedule else zone_name)
+        grid = planner.build_days(
+            schedule.blocks if schedule else planner.DEFAULT_BLOCKS, zone, inputs.first_day,
+            inputs.days, buffer_share=schedule.buffer_share if schedule else 0.2,
+            now=inputs.start, disruptions=[])
+        owed = planner.minutes(demand[teammate_id]) if demand.get(teammate_id) else 0
+        free = []
+        for day in grid:
+            used = min(owed, day.cap)
+            owed -= used
+            free.append((day.windows[-1][1] if day.windows else inputs.start, day.cap - used))
+        if owed == 0:
+            rooms.append(Room(teammate_id, free))
+    # Strategists first (the manager oversees rather than takes work), the roomiest first.
+    rooms.sort(key=lambda r: (r.id in managers, -sum(m for _, m in r.free), r.id))
+    return rooms
+
+
+def _token(inputs: PlanInputs, actions: list[Action]) -> str:
+    state = {
+        "items": [(i.id, i.version) for i in inputs.items],
+        "schedule": inputs.schedule.version,
+        "disruptions": [d[0] for d in inputs.disruptions],
+        "window": [inputs.first_day.isoformat(), inputs.days],
+        # New dates are left out: they follow the clock, and are recomputed when applied.
+        "actions": [(a.item.id, a.action, a.hand_to) for a in actions],
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:32]
+
+
+async def apply_plate(session: AsyncSession, member_id: int, *, token: str, first: date | None,
+                      days: int, actor: Principal) -> tuple[list[Action], bool]:
+    """Recompute the proposal and apply it only if it is the one the manager read (412 when
+    anything it rests on changed). One event per moved item, carrying its request id."""
+    proposal = await propose_plate(session, member_id, first=first, days=days)
+    if proposal.token != token:
+        raise PreconditionFailed("The proposal changed since you read it (work, schedule or "
+                                 "disruptions moved); ask for it again and apply the new one.")
+    rows = {r.id: r for r in (await session.exec(select(WorkItem).where(
+        col(WorkItem.id).in_([a.item.id for a in proposal.actions])))).all()}
+    thresholds = await get_settings(session)
+    owner_ids = {member_id} | {a.hand_to for a in proposal.actions if a.hand_to}
+    zones = {m.id: m.time_zone for m in (await session.exec(
+        select(Member).where(col(Member.id).in_(owner_ids)))).all()}
+    now = utcnow()
+    for action in proposal.actions:
+        row = rows[action.item.id]
+        data = _event_data(row, action=action.action, reason=action.reason,
+                           from_owner_id=row.owner_id)
+        if action.action == "decline":
+            row.status = WorkItemStatus.declined
+            kind = "work_item.declined"
+        elif action.action == "hand_over":
+            row.owner_id = action.hand_to or row.owner_id
+            data["to_owner_id"] = row.owner_id
+            kind = "work_item.handed_over"
+        else:
+            old = due_of(row)
+            data["old_deadline"] = old.isoformat() if old else None
+            new = action.new_deadline or FAR_FUTURE
+            if row.parent_id is not None:
+                # A chunk keeps being a chunk: its target moves to the day it can be done.
+                row.target_on = new.astimezone(ZoneInfo(zones[row.owner_id])).date()
+                row.deadline = None
+            else:
+                row.deadline = new
+            kind = "work_item.deferred"
+        _derive(row, thresholds, zones[row.owner_id])
+        if kind == "work_item.deferred":
+            data["new_deadline"] = row.sort_due.isoformat()
+        row.updated_at = now
+        session.add(row)
+        await events.record(session, kind, "work_item", row.id, data, actor=actor)
+    await session.flush()
+    await session.commit()
+    inputs = await plan_inputs(session, member_id, first=first, days=days)
+    return proposal.actions, run_plan(inputs).feasible
+
+
+# The matrix
+
+
+async def matrix_points(session: AsyncSession, owner_id: int | None, limit: int
+                        ) -> tuple[list[WorkItem], dict[str, int]]:
+    stmt = queue_query(owner_id).order_by(*QUEUE_ORDER).limit(limit)
+    items = list((await session.exec(stmt)).all())
+    counts_stmt = (select(WorkItem.quadrant, func.count())
+                   .where(WorkItem.status == WorkItemStatus.open,
+                          col(WorkItem.queue_rank) < SPLIT_RANK))
+    if owner_id is not None:
+        counts_stmt = counts_stmt.where(WorkItem.owner_id == owner_id)
+    counts = {q.value: 0 for q in Quadrant}
+    for quadrant, n in (await session.exec(counts_stmt.group_by(WorkItem.quadrant))).all():
+        counts[str(quadrant)] = n
+    return items, counts
