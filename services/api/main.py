@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.api import errors, health, openapi_doc
 from services.api.db import make_async_engine
 from services.api.events.router import router as events_router
+from services.api.experiments.router import router as experiments_router
 from services.api.idempotency import IdempotencyMiddleware
 from services.api.keys.router import router as keys_router
 from services.api.limits import BodyLimitMiddleware
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     errors.install(app)
     openapi_doc.install(app)
-    for router in (health.router, keys_router, team_router, events_router):
+    for router in (health.router, keys_router, team_router, experiments_router,
+                   events_router):
         app.include_router(router)
     # Added last runs first: request id and logs wrap everything, then the size limit.
     app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)

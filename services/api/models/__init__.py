@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from services.api.models.auth import ApiKey, IdempotencyRecord, Role
 from services.api.models.events import Event
+from services.api.models.experiments import Experiment, ExperimentArm, Observation, Verdict
 from services.api.models.team import (
     Member,
     MemberRole,
@@ -19,14 +20,18 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiKey",
     "Event",
+    "Experiment",
+    "ExperimentArm",
     "IdempotencyRecord",
     "Member",
     "MemberRole",
     "Network",
     "NetworkOwnership",
+    "Observation",
     "Pillar",
     "PillarNetwork",
     "Purpose",
     "Role",
+    "Verdict",
     "metadata",
 ]
