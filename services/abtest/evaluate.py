@@ -97,14 +97,28 @@ def _z_of(result: stats.TestResult) -> float:
     return math.copysign(float(sps.norm.isf(result.p_value / 2.0)), result.diff or 1.0)
 
 
+@dataclass(frozen=True)
+class SrmCheck:
+    """Sample ratio mismatch on the randomised unit: posts, or impressions of a split post."""
+
+    n_a: int
+    n_b: int
+    what: str
+    p_value: float
+    mismatch: bool
+
+
 def _srm(experiment: ExperimentPublic, a: ArmAggregate, b: ArmAggregate,
-         comparison: Comparison) -> tuple[float, bool]:
-    share_a = experiment.arms[0].share
+         comparison: Comparison) -> SrmCheck:
+    share_a = next(arm.share for arm in experiment.arms if arm.role == ArmRole.team)
     if experiment.unit == Unit.impression:
-        return stats.srm_check(a.impressions, b.impressions, expected_share_a=share_a)
-    if experiment.primary_metric in PROPORTION_METRICS:
-        return stats.srm_check(a.posts, b.posts, expected_share_a=share_a)
-    return stats.srm_check(comparison.n_a, comparison.n_b, expected_share_a=share_a)
+        n_a, n_b, what = a.impressions, b.impressions, "impressions"
+    elif experiment.primary_metric in PROPORTION_METRICS:
+        n_a, n_b, what = a.posts, b.posts, "posts"
+    else:
+        n_a, n_b, what = comparison.n_a, comparison.n_b, "posts"
+    p_value, mismatch = stats.srm_check(n_a, n_b, expected_share_a=share_a)
+    return SrmCheck(n_a, n_b, what, p_value, mismatch)
 
 
 def _guardrails(experiment: ExperimentPublic, a: ArmAggregate,
@@ -129,14 +143,14 @@ def evaluate(experiment: ExperimentPublic, aggregates: Aggregates) -> VerdictCre
     comparison = compare(metric, experiment.unit, a, b, alpha=alpha)
     planned = experiment.planned_n_per_arm
     info = min(comparison.n_a, comparison.n_b) / planned
-    srm_p, mismatch = _srm(experiment, a, b, comparison)
+    srm = _srm(experiment, a, b, comparison)
     result = comparison.result
     base = {
         "data_version": aggregates.data_version, "look": len(experiment.looks) + 1,
         "info_fraction": info, "metric": metric, "unit": experiment.unit,
         "estimates": {team.key: comparison.display_a, other.key: comparison.display_b},
         "n_per_arm": {team.key: comparison.n_a, other.key: comparison.n_b},
-        "planned_n_per_arm": planned, "srm_p_value": srm_p,
+        "planned_n_per_arm": planned, "srm_p_value": srm.p_value,
         "guardrails": _guardrails(experiment, a, b),
     }
     if result is not None:
@@ -144,7 +158,7 @@ def evaluate(experiment: ExperimentPublic, aggregates: Aggregates) -> VerdictCre
                  "rel_effect": result.rel_diff, "rel_ci_low": result.rel_ci_low,
                  "rel_ci_high": result.rel_ci_high, "p_value": result.p_value}
     method = result.method if result else "none yet (too little data)"
-    if mismatch:
+    if srm.mismatch:
         decision = Decision.invalid_srm
     elif result is None:
         decision = Decision.keep_collecting
@@ -156,7 +170,8 @@ def evaluate(experiment: ExperimentPublic, aggregates: Aggregates) -> VerdictCre
               Decision.stakeholder_better: other.key}.get(decision)
     verdict = VerdictCreate(decision=decision, winner=winner, method=method, summary=".",
                             **base)
-    return verdict.model_copy(update={"summary": paragraph(experiment, verdict, comparison)})
+    return verdict.model_copy(update={"summary": paragraph(experiment, verdict, comparison,
+                                                           srm)})
 
 
 def _design_words(design: Design) -> str:
@@ -220,8 +235,8 @@ def _fmt_effect(metric: Metric, verdict: VerdictCreate, result_unit: str, alpha:
             f"{high * 100:+.0f}%, {level}; {result_unit})")
 
 
-def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate,
-              comparison: Comparison) -> str:
+def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: Comparison,
+              srm: SrmCheck) -> str:
     """The plain paragraph for the stakeholder: numbers, what was tested, what happens next."""
     team = next(arm for arm in experiment.arms if arm.role == ArmRole.team)
     other = next(arm for arm in experiment.arms if arm.role == ArmRole.stakeholder)
@@ -238,11 +253,11 @@ def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate,
     n = min(verdict.n_per_arm.values())
     progress = f"{n:,} of {verdict.planned_n_per_arm:,} planned {counted} per arm"
     if verdict.decision == Decision.invalid_srm:
-        sizes = " and ".join(f"{v:,}" for v in verdict.n_per_arm.values())
-        return (f"The two variants received {sizes} where the plan split them "
-                f"{team.share:.0%}/{other.share:.0%}; an imbalance this large (p = "
-                f"{verdict.srm_p_value:.1g}) means posts were not assigned as planned, so no "
-                "verdict can be drawn until the assignment is fixed.")
+        return (f"The {team.name.lower()} received {srm.n_a:,} {srm.what} and the "
+                f"{other.name.lower()} {srm.n_b:,} where the plan split them "
+                f"{team.share:.0%}/{other.share:.0%}; an imbalance this large (sample ratio "
+                f"mismatch, p = {srm.p_value:.1g}) means the {srm.what} were not assigned as "
+                "planned, so no verdict can be drawn until the assignment is fixed.")
     if verdict.decision == Decision.keep_collecting:
         if comparison.result is None:
             return (f"Too early to compare: {progress} so far, and each variant needs at "

@@ -69,10 +69,31 @@ OPS = [
        {"If-Match": "*"}),
     Op("DELETE", "/v1/pillars/{pillar_id}", MANAGER, None, {"If-Match": "*"}),
     Op("GET", "/v1/events", STAFF | {"service"}),
+    Op("POST", "/v1/experiments", STAFF,
+       lambda w: {"name": "e", "baseline_rate": 0.03, "mde": 0.01,
+                  "arms": [{"key": "a", "name": "A", "role": "team"},
+                           {"key": "b", "name": "B", "role": "stakeholder"}]}),
+    Op("GET", "/v1/experiments?due=true", PEOPLE | {"service"}),
+    Op("GET", "/v1/experiments/{experiment_id}", PEOPLE | {"service"}),
+    Op("POST", "/v1/experiments/{experiment_id}/start", STAFF),
+    Op("POST", "/v1/experiments/{experiment_id}/stop", STAFF),
+    Op("POST", "/v1/experiments/{experiment_id}/observations", STAFF | {"service"},
+       lambda w: {"observations": [{"arm": "a", "post_id": "p", "impressions": 3}]}),
+    Op("GET", "/v1/experiments/{experiment_id}/aggregates", PEOPLE | {"service"}),
+    Op("POST", "/v1/experiments/{experiment_id}/verdicts", {"service"}, lambda w: {}),
+    Op("GET", "/v1/experiments/{experiment_id}/verdicts", PEOPLE | {"service"}),
 ]
 
 # The scope a service key needs for an operation it is allowed; others get no scope at all.
-SERVICE_SCOPES = {"GET /v1/events": ["events:read"]}
+SERVICE_SCOPES = {
+    "GET /v1/events": ["events:read"],
+    "GET /v1/experiments": ["experiments:read"],
+    "GET /v1/experiments/{experiment_id}": ["experiments:read"],
+    "GET /v1/experiments/{experiment_id}/aggregates": ["experiments:read"],
+    "GET /v1/experiments/{experiment_id}/verdicts": ["experiments:read"],
+    "POST /v1/experiments/{experiment_id}/observations": ["observations:write"],
+    "POST /v1/experiments/{experiment_id}/verdicts": ["verdicts:write"],
+}
 
 
 def build_world(api: Api) -> World:
@@ -86,6 +107,9 @@ def build_world(api: Api) -> World:
         pillar_id=api.make_pillar()["id"],
         key_id=api.ok(api.client.post("/v1/api-keys", headers=api.manager, json={
             "name": "victim", "role": "service", "scopes": ["events:read"]}), 201)["id"],
+        experiment_id=api.make_experiment(arms=[
+            {"key": "a", "name": "A", "role": "team"},
+            {"key": "b", "name": "B", "role": "stakeholder"}])["id"],
     )
     world.ids["people"] = {
         role: api.key_for(api.make_member(role=role)) for role in ("stakeholder", "strategist")
@@ -99,7 +123,7 @@ def headers_for(world: World, role: str | None, op: Op) -> dict[str, str]:
     if role == "manager":
         return world.api.manager
     if role == "service":
-        scopes = SERVICE_SCOPES.get(str(op).split("?")[0], [])
+        scopes = SERVICE_SCOPES.get(f"{op.method} {op.path.split('?')[0]}", [])
         return auth(make_key(world.api.db_url, "service", scopes=scopes or ["events:read"]))
     return dict(world.ids["people"][role])
 

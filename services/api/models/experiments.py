@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.api.models.base import Versioned, enum_field, utc_field
@@ -66,9 +66,10 @@ class Observation(SQLModel, table=True):
     arm_id: int = Field(foreign_key="experiment_arm.id")
     post_key: str = Field(max_length=200)
     day: date | None = None
-    impressions: int
-    engagements: int = 0
-    clicks: int = 0
+    # BIGINT: a viral post can pass 2^31 impressions.
+    impressions: int = Field(sa_type=BigInteger)
+    engagements: int = Field(default=0, sa_type=BigInteger)
+    clicks: int = Field(default=0, sa_type=BigInteger)
     video_views: float | None = None
     video_views_log: float | None = None
     watch_seconds: float | None = None

@@ -1,8 +1,8 @@
 """experiments observations and verdicts
 
-Revision ID: 5d7e50858311
+Revision ID: c79c07301f81
 Revises: 0981ad82be13
-Create Date: 2026-11-26 23:59:00.821703
+Create Date: 2026-11-27 00:07:08.976437
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import services.api.db
 
-revision: str = '5d7e50858311'
+revision: str = 'c79c07301f81'
 down_revision: str | Sequence[str] | None = '0981ad82be13'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -104,9 +104,9 @@ def upgrade() -> None:
     sa.Column('arm_id', sa.Integer(), nullable=False),
     sa.Column('post_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('day', sa.Date(), nullable=True),
-    sa.Column('impressions', sa.Integer(), nullable=False),
-    sa.Column('engagements', sa.Integer(), nullable=False),
-    sa.Column('clicks', sa.Integer(), nullable=False),
+    sa.Column('impressions', sa.BigInteger(), nullable=False),
+    sa.Column('engagements', sa.BigInteger(), nullable=False),
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
     sa.Column('video_views', sa.Float(), nullable=True),
     sa.Column('video_views_log', sa.Float(), nullable=True),
     sa.Column('watch_seconds', sa.Float(), nullable=True),
