@@ -13,7 +13,15 @@ from typing import Any
 
 import httpx2
 
-from shared.schemas.experiments import Aggregates, ExperimentPublic, VerdictCreate, VerdictPublic
+from shared.schemas.experiments import (
+    Aggregates,
+    ExperimentPublic,
+    VerdictBatch,
+    VerdictBatchItem,
+    VerdictBatchResult,
+    VerdictCreate,
+    VerdictPublic,
+)
 
 log = logging.getLogger("shared.client")
 
@@ -82,11 +90,15 @@ class ExperimentsClient:
                         self.retry.attempts)
         raise ApiUnavailable(f"{method} {path}: {last} after {self.retry.attempts} attempts")
 
-    def due_experiments(self, *, page_size: int = 200) -> Iterator[list[ExperimentPublic]]:
-        """Pages of running experiments whose data changed since their last verdict."""
+    def due_experiments(self, *, page_size: int = 200,
+                        with_aggregates: bool = True) -> Iterator[list[ExperimentPublic]]:
+        """Pages of running experiments whose data changed since their last verdict, each with
+        its per-arm aggregates (one request per page)."""
         cursor: str | None = None
         while True:
             params: dict[str, Any] = {"due": "true", "limit": page_size}
+            if with_aggregates:
+                params["include"] = "aggregates"
             if cursor:
                 params["cursor"] = cursor
             body = self._request("GET", "/v1/experiments", params=params).json()
@@ -109,6 +121,13 @@ class ExperimentsClient:
         response = self._request("POST", f"/v1/experiments/{experiment_id}/verdicts",
                                  json=verdict.model_dump(mode="json"))
         return VerdictPublic.model_validate(response.json()), response.status_code == 201
+
+
+    def post_verdicts(self, items: list[VerdictBatchItem]) -> VerdictBatchResult:
+        """Up to 200 verdicts in one request; each item reports its own status."""
+        body = VerdictBatch(verdicts=items).model_dump(mode="json")
+        return VerdictBatchResult.model_validate(
+            self._request("POST", "/v1/experiments/verdicts", json=body).json())
 
 
 def _detail(response: httpx2.Response) -> str:

@@ -36,7 +36,8 @@ def create_app(settings: AbtestSettings | None = None,
         try:
             client = make_client()
             try:
-                body: dict[str, Any] = evaluate_due(client, workers=settings.workers).as_dict()
+                body: dict[str, Any] = evaluate_due(client, workers=settings.workers,
+                                                        page_size=settings.page_size).as_dict()
             finally:
                 if client_factory is None:
                     client.http.close()

@@ -16,7 +16,7 @@ app = typer.Typer(help="The A/B evaluator: significance tests, verdicts written 
 
 @app.command("evaluate-due")
 def evaluate_due_command(
-    workers: Annotated[int | None, typer.Option(help="Experiments evaluated at once.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Pages evaluated at once.")] = None,
 ) -> None:
     """Evaluate every running experiment whose data changed since its last verdict.
 
@@ -32,7 +32,8 @@ def evaluate_due_command(
         raise typer.Exit(2)
     client = settings.client()
     try:
-        summary = evaluate_due(client, workers=workers or settings.workers)
+        summary = evaluate_due(client, workers=workers or settings.workers,
+                               page_size=settings.page_size)
     finally:
         client.http.close()
     typer.echo(summary.text(), err=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from scipy import stats as sps
@@ -27,6 +27,7 @@ from shared.schemas.experiments import (
     GuardrailResult,
     Metric,
     Unit,
+    VerdictBatchItem,
     VerdictCreate,
 )
 
@@ -203,15 +204,22 @@ def _decide(experiment: ExperimentPublic, result: stats.TestResult,
                 {"always_valid_p": p_av})
     if info <= 0:
         return Decision.keep_collecting, {}
+    z = _z_of(result)
+    outcome = Decision.no_difference if at_horizon else Decision.keep_collecting
+    # P(|Z_k| >= c_k) <= alpha spent by t_k, so c_k >= the nominal bound for all the alpha
+    # spent so far: below it this look cannot reject, and the exact (costly) boundary is moot.
+    spent = 2.0 * stats.obf_spending(info, alpha / 2.0)
+    if spent <= 0 or abs(z) < float(sps.norm.isf(spent / 2.0)):
+        return outcome, {"alpha_spent": spent}
     # Earlier looks at the same or more information (data corrected downwards) are dropped:
     # the fractions must increase, and this look replaces them.
     fractions = [t for t in experiment.looks if 0 < t < info] + [info]
-    decision = stats.gs_test(_z_of(result), fractions, alpha=alpha)
+    decision = stats.gs_test(z, fractions, alpha=alpha)
     extra = {"boundary": decision.boundary if math.isfinite(decision.boundary) else None,
              "alpha_spent": decision.spent_alpha}
     if decision.reject:
         return better, extra
-    return (Decision.no_difference if at_horizon else Decision.keep_collecting), extra
+    return outcome, extra
 
 
 def _fmt_value(metric: Metric, value: float) -> str:
@@ -331,35 +339,66 @@ class RunSummary:
                 "listing_error": self.listing_error, "summary": self.text()}
 
 
-def evaluate_one(client: ExperimentsClient, experiment: ExperimentPublic) -> Outcome:
-    exp_id = experiment.id
-    try:
-        verdict = evaluate(experiment, client.aggregates(exp_id))
-        stored, created = client.post_verdict(exp_id, verdict)
-    except ApiUnavailable as exc:
-        return Outcome(exp_id, "failed", error=str(exc))
-    except ApiError as exc:
-        if exc.status == 409:
-            # Data arrived (or another evaluator wrote) after we read: the next run looks again.
-            return Outcome(exp_id, "stale", error=exc.detail)
-        return Outcome(exp_id, "failed", error=str(exc))
-    except ValueError as exc:  # aggregates the statistics reject
-        log.exception("experiment %s: cannot evaluate", exp_id)
-        return Outcome(exp_id, "failed", error=f"cannot evaluate: {exc}")
-    return Outcome(exp_id, "written" if created else "replayed", decision=stored.decision)
+def _evaluate_page(client: ExperimentsClient, page: list[ExperimentPublic]) -> list[Outcome]:
+    """Evaluate one page of due experiments and write their verdicts in one request."""
+    outcomes: dict[int, Outcome] = {}
+    items: list[VerdictBatchItem] = []
+    for experiment in page:
+        if experiment.aggregates is None:
+            outcomes[experiment.id] = Outcome(experiment.id, "failed",
+                                              error="the API sent no aggregates")
+            continue
+        try:
+            verdict = evaluate(experiment, experiment.aggregates)
+        except (ValueError, StopIteration, KeyError) as exc:  # data the statistics reject
+            log.exception("experiment %s: cannot evaluate", experiment.id)
+            outcomes[experiment.id] = Outcome(experiment.id, "failed",
+                                              error=f"cannot evaluate: {exc!r}")
+            continue
+        items.append(VerdictBatchItem(experiment_id=experiment.id, **verdict.model_dump()))
+    if items:
+        try:
+            result = client.post_verdicts(items)
+        except (ApiUnavailable, ApiError) as exc:
+            for item in items:
+                outcomes[item.experiment_id] = Outcome(item.experiment_id, "failed",
+                                                       error=str(exc))
+        else:
+            for r in result.items:
+                if r.status in (200, 201) and r.verdict is not None:
+                    status = "written" if r.status == 201 else "replayed"
+                    outcomes[r.experiment_id] = Outcome(r.experiment_id, status,
+                                                        decision=r.verdict.decision)
+                elif r.status == 409:
+                    # Data arrived (or another run wrote) after we read: the next run looks.
+                    outcomes[r.experiment_id] = Outcome(r.experiment_id, "stale", error=r.detail)
+                else:
+                    outcomes[r.experiment_id] = Outcome(r.experiment_id, "failed",
+                                                        error=f"{r.status}: {r.detail}")
+    return [outcomes[e.id] for e in page]
 
 
-def evaluate_due(client: ExperimentsClient, *, workers: int = 1,
+def evaluate_due(client: ExperimentsClient, *, workers: int = 1, page_size: int = 200,
                  on_outcome: Callable[[Outcome], None] | None = None) -> RunSummary:
-    """Evaluate every due experiment once; failures are reported, never raised."""
+    """Evaluate every due experiment once, a page at a time (up to `workers` pages in flight);
+    failures are reported in the summary, never raised."""
     summary = RunSummary()
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for page in client.due_experiments():
-                for outcome in pool.map(lambda e: evaluate_one(client, e), page):
-                    summary.outcomes.append(outcome)
-                    if on_outcome:
-                        on_outcome(outcome)
-    except (ApiUnavailable, ApiError) as exc:
-        summary.listing_error = str(exc)
+
+    def collect(outcomes: list[Outcome]) -> None:
+        summary.outcomes.extend(outcomes)
+        if on_outcome:
+            for outcome in outcomes:
+                on_outcome(outcome)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pending: list[Future[list[Outcome]]] = []
+        try:
+            for page in client.due_experiments(page_size=page_size):
+                pending.append(pool.submit(_evaluate_page, client, page))
+                while len(pending) >= max(1, workers):
+                    collect(pending.pop(0).result())
+        except (ApiUnavailable, ApiError) as exc:
+            summary.listing_error = str(exc)
+        for future in pending:
+            collect(future.result())
     return summary

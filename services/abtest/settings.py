@@ -17,7 +17,9 @@ class AbtestSettings(BaseSettings):
     attempts: int = Field(default=5, ge=1, le=20, description="Tries per request in all.")
     backoff_seconds: float = Field(default=0.5, ge=0, description="First wait; doubles.")
     max_backoff_seconds: float = Field(default=8.0, ge=0)
-    workers: int = Field(default=4, ge=1, le=64, description="Experiments evaluated at once.")
+    workers: int = Field(default=2, ge=1, le=16, description="Pages evaluated at once.")
+    page_size: int = Field(default=200, ge=1, le=200,
+                           description="Due experiments per page (and per verdict batch).")
 
     def client(self) -> ExperimentsClient:
         http = make_http_client(self.api_url, self.api_key, connect_timeout=self.connect_timeout,

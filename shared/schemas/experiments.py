@@ -83,6 +83,33 @@ class VerdictSummary(BaseModel):
     created_at: datetime
 
 
+class MetricSums(BaseModel):
+    """Per-post sums of one metric in one arm. For proportions the numerator is the success
+    count, the denominator the impressions (`sum_cross` = sum of num * impressions); for values
+    `sum_log` and `sum_log_sq` are sums of log1p(x) and its square."""
+
+    n: int
+    sum: float
+    sum_sq: float
+    sum_cross: float | None = None
+    sum_log: float | None = None
+    sum_log_sq: float | None = None
+
+
+class ArmAggregate(BaseModel):
+    arm: str
+    posts: int
+    impressions: int
+    impressions_sq: float
+    metrics: dict[str, MetricSums]
+
+
+class Aggregates(BaseModel):
+    experiment_id: int
+    data_version: int
+    arms: list[ArmAggregate]
+
+
 class ExperimentPublic(BaseModel):
     id: int
     name: str = Field(examples=["Webinar post vs product video on Instagram"])
@@ -110,33 +137,8 @@ class ExperimentPublic(BaseModel):
     concluded_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-
-class MetricSums(BaseModel):
-    """Per-post sums of one metric in one arm. For proportions the numerator is the success
-    count, the denominator the impressions (`sum_cross` = sum of num * impressions); for values
-    `sum_log` and `sum_log_sq` are sums of log1p(x) and its square."""
-
-    n: int
-    sum: float
-    sum_sq: float
-    sum_cross: float | None = None
-    sum_log: float | None = None
-    sum_log_sq: float | None = None
-
-
-class ArmAggregate(BaseModel):
-    arm: str
-    posts: int
-    impressions: int
-    impressions_sq: float
-    metrics: dict[str, MetricSums]
-
-
-class Aggregates(BaseModel):
-    experiment_id: int
-    data_version: int
-    arms: list[ArmAggregate]
+    aggregates: Aggregates | None = Field(
+        default=None, description="Per-arm aggregates, when listed with include=aggregates.")
 
 
 class GuardrailResult(BaseModel):
@@ -172,7 +174,10 @@ class VerdictCreate(BaseModel):
     rel_ci_high: float | None = None
     p_value: float | None = Field(default=None, ge=0, le=1)
     always_valid_p: float | None = Field(default=None, ge=0, le=1)
-    boundary: float | None = Field(default=None, description="|z| needed to reject at this look.")
+    boundary: float | None = Field(
+        default=None, description="Group-sequential: |z| needed to reject at this look; null "
+                                  "when |z| was below the bound for all the alpha spent so far "
+                                  "(no rejection possible, exact boundary not computed).")
     alpha_spent: float | None = None
     srm_p_value: float | None = Field(default=None, ge=0, le=1)
     guardrails: list[GuardrailResult] = Field(default_factory=list)
@@ -187,3 +192,27 @@ class VerdictPublic(VerdictCreate):
     is_conclusive: bool
     created_at: datetime
 
+
+
+class VerdictBatchItem(VerdictCreate):
+    experiment_id: int
+
+
+class VerdictBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdicts: list[VerdictBatchItem] = Field(min_length=1, max_length=200)
+
+
+class VerdictBatchOutcome(BaseModel):
+    """One item's result: 201 written, 200 already recorded (the stored verdict), or the
+    status and detail of the problem the single-verdict endpoint would return (404, 409, 422)."""
+
+    experiment_id: int
+    status: int = Field(examples=[201])
+    verdict: VerdictPublic | None = None
+    detail: str | None = None
+
+
+class VerdictBatchResult(BaseModel):
+    items: list[VerdictBatchOutcome]

@@ -1,6 +1,6 @@
 """HTTP for A/B experiments: definitions, observations, per-arm aggregates and verdicts."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
@@ -18,6 +18,8 @@ from shared.schemas.experiments import (
     Aggregates,
     ExperimentPublic,
     ExperimentState,
+    VerdictBatch,
+    VerdictBatchResult,
     VerdictCreate,
     VerdictPublic,
 )
@@ -52,16 +54,31 @@ async def list_experiments(
     due: Annotated[bool | None, Query(
         description="true: running experiments whose data changed since their last verdict "
                     "(what the evaluator works through).")] = None,
+    include: Annotated[Literal["aggregates"] | None, Query(
+        description="`aggregates`: add each experiment's per-arm aggregates.")] = None,
     limit: Limit = 50, cursor: CursorParam = None,
 ) -> Page[ExperimentPublic]:
-    """Experiments in id order, each with its arms and latest verdict."""
+    """Experiments in id order, each with its arms and latest verdict. The evaluator asks for
+    `due=true&include=aggregates`: one call per page instead of one per experiment."""
     page = await paginate(session, service.list_query(state=state, request_id=request_id,
                                                       due=due),
                           order=[(col(Experiment.id), False)], key=lambda e: [e.id],
                           convert=lambda e: e, limit=limit, cursor=cursor, request=request,
                           response=response)
-    return Page[ExperimentPublic](items=await service.public(session, page.items),
-                                  next=page.next)
+    items = await service.public(session, page.items, with_aggregates=include == "aggregates")
+    return Page[ExperimentPublic](items=items, next=page.next)
+
+
+@router.post("/verdicts", summary="Record verdicts in bulk",
+             responses=problems(401, 403, 413, 422))
+async def create_verdicts(body: VerdictBatch, session: SessionDep,
+                          me: VerdictWriterKey) -> VerdictBatchResult:
+    """Up to 200 verdicts (each with its `experiment_id`) in one transaction, for the
+    evaluator's service key. Each item behaves as `POST /v1/experiments/{id}/verdicts`: its
+    `status` is 201 (written), 200 (this data version already had a verdict: the stored one)
+    or the problem status (404, 409 stale or concluded, 422) with its `detail`; one item's
+    problem does not affect the others. Safe to retry as a whole."""
+    return await service.record_verdicts(session, body, actor=me)
 
 
 @router.get("/{experiment_id}", summary="Read an experiment", responses=problems(401, 403, 404))
@@ -123,7 +140,7 @@ async def create_verdict(experiment_id: int, body: VerdictCreate, session: Sessi
     verdict, created = await service.record_verdict(session, experiment_id, body, actor=me)
     if not created:
         response.status_code = 200
-    return service.verdict_public(verdict)
+    return verdict
 
 
 @router.get("/{experiment_id}/verdicts", summary="Verdict history",

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.abtest.stats import required_sample_size_proportions
 from services.api.auth import Principal
 from services.api.db import utcnow
-from services.api.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from services.api.errors import AppError, Conflict, InvalidTransition, NotFound, Unprocessable
 from services.api.events import service as events
 from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
 from services.api.models import Experiment, ExperimentArm, Observation, Verdict
@@ -30,6 +30,9 @@ from shared.schemas.experiments import (
     ExperimentState,
     MetricSums,
     Unit,
+    VerdictBatch,
+    VerdictBatchOutcome,
+    VerdictBatchResult,
     VerdictCreate,
     VerdictPublic,
     VerdictSummary,
@@ -124,11 +127,15 @@ async def arms_of(session: AsyncSession,
     return found
 
 
-async def public(session: AsyncSession,
-                 experiments: Sequence[Experiment]) -> list[ExperimentPublic]:
-    """Experiments with their arms and latest verdict, in two queries for the whole list."""
+async def public(session: AsyncSession, experiments: Sequence[Experiment], *,
+                 with_aggregates: bool = False) -> list[ExperimentPublic]:
+    """Experiments with their arms and latest verdict (and aggregates), a query each for the
+    whole list."""
     ids = [e.id for e in experiments if e.id is not None]
     arms = await arms_of(session, ids)
+    sums = (await aggregates(session, ids, {e.id: e.data_version for e in experiments
+                                            if e.id is not None})
+            if with_aggregates and ids else {})
     verdict_ids = [e.latest_verdict_id for e in experiments if e.latest_verdict_id]
     verdicts = {v.id: v for v in (await session.exec(
         select(Verdict).where(col(Verdict.id).in_(verdict_ids)))).all()} if verdict_ids else {}
@@ -140,6 +147,7 @@ async def public(session: AsyncSession,
             "arms": [ArmPublic.model_validate(a, from_attributes=True) for a in arms[e.id or 0]],
             "latest_verdict": VerdictSummary.model_validate(latest, from_attributes=True)
             if latest else None,
+            "aggregates": sums.get(e.id or 0),
         }))
     return out
 
@@ -327,65 +335,134 @@ def _check_verdict(data: VerdictCreate, arms: list[ExperimentArm], experiment: E
         raise Unprocessable(f"Unknown arm(s) in the verdict: {', '.join(sorted(unknown))}.")
 
 
-async def _verdict_for(session: AsyncSession, experiment_id: int,
-                       data_version: int) -> Verdict | None:
-    return (await session.exec(select(Verdict).where(
-        Verdict.experiment_id == experiment_id, Verdict.data_version == data_version))).first()
-
-
-async def record_verdict(session: AsyncSession, experiment_id: int, data: VerdictCreate, *,
-                         actor: Principal) -> tuple[Verdict, bool]:
-    """Store the verdict of one look; (verdict, created). The same (experiment, data_version)
-    returns the stored verdict; a conclusive one concludes the experiment."""
-    replay = await _verdict_for(session, experiment_id, data.data_version)
-    if replay is not None:
-        return replay, False
-    experiment = await get_experiment(session, experiment_id, for_update=True)
+def _verdict_problem(experiment: Experiment | None, experiment_id: int, data: VerdictCreate,
+                     arms: list[ExperimentArm]) -> AppError | None:
+    if experiment is None:
+        return NotFound(f"No experiment with id {experiment_id}.")
     if experiment.state != ExperimentState.running:
-        raise InvalidTransition(f"Experiment {experiment_id} is {experiment.state.value}; it "
-                                "takes no new verdict.")
+        return InvalidTransition(f"Experiment {experiment_id} is {experiment.state.value}; it "
+                                 "takes no new verdict.")
     if data.data_version != experiment.data_version:
-        raise Conflict(f"Stale data: the verdict is for data version {data.data_version}, the "
-                       f"experiment is at {experiment.data_version}. Fetch the aggregates "
-                       "again and re-evaluate.")
+        return Conflict(f"Stale data: the verdict is for data version {data.data_version}, the "
+                        f"experiment is at {experiment.data_version}. Fetch the aggregates "
+                        "again and re-evaluate.")
     if data.look != len(experiment.looks) + 1:
-        raise Conflict(f"This would be look {len(experiment.looks) + 1}, not {data.look}.")
-    arms = (await arms_of(session, [experiment_id]))[experiment_id]
-    _check_verdict(data, arms, experiment)
-    conclusive = data.decision in CONCLUSIVE
-    verdict = Verdict(experiment_id=experiment_id, is_conclusive=conclusive,
-                      author_key_id=actor.key_id,
-                      **data.model_dump(exclude={"guardrails"}),
-                      guardrails=[g.model_dump(mode="json") for g in data.guardrails])
-    session.add(verdict)
+        return Conflict(f"This would be look {len(experiment.looks) + 1}, not {data.look}.")
+    try:
+        _check_verdict(data, arms, experiment)
+    except AppError as exc:
+        return exc
+    return None
+
+
+async def _store_verdicts(session: AsyncSession, items: Sequence[tuple[int, VerdictCreate]], *,
+                          actor: Principal) -> dict[int, VerdictBatchOutcome | AppError]:
+    """Check and add verdicts to the transaction in a fixed number of queries, whatever the
+    count; the caller commits. Per experiment: an outcome (201 new, 200 stored) or a problem."""
+    ids = sorted(exp_id for exp_id, _ in items)
+    # Row locks in id order, so two writers cannot deadlock; a concurrent writer of the same
+    # verdict waits here, then finds it stored.
+    experiments = {e.id: e for e in (await session.exec(
+        select(Experiment).where(col(Experiment.id).in_(ids)).order_by(col(Experiment.id))
+        .with_for_update())).all()}
+    arms = await arms_of(session, ids)
+    # Verdicts are written only for the current data version, and data versions only grow,
+    # so one exists for a version exactly when the latest verdict is at or after it.
+    replays = [(exp_id, data.data_version) for exp_id, data in items
+               if (e := experiments.get(exp_id)) and e.evaluated_version >= data.data_version]
+    stored: dict[tuple[int, int], Verdict] = {}
+    if replays:
+        rows = await session.exec(select(Verdict).where(
+            col(Verdict.experiment_id).in_([r[0] for r in replays])))
+        stored = {(v.experiment_id, v.data_version): v for v in rows.all()}
+    results: dict[int, VerdictBatchOutcome | AppError] = {}
+    new: list[tuple[Experiment, Verdict]] = []
+    for exp_id, data in items:
+        replay = stored.get((exp_id, data.data_version))
+        if replay is not None:
+            results[exp_id] = VerdictBatchOutcome(experiment_id=exp_id, status=200,
+                                                  verdict=verdict_public(replay))
+            continue
+        experiment = experiments.get(exp_id)
+        problem = _verdict_problem(experiment, exp_id, data, arms.get(exp_id, []))
+        if problem is not None or experiment is None:
+            results[exp_id] = problem or NotFound(f"No experiment with id {exp_id}.")
+            continue
+        verdict = Verdict(experiment_id=exp_id, is_conclusive=data.decision in CONCLUSIVE,
+                          author_key_id=actor.key_id,
+                          **data.model_dump(exclude={"guardrails", "experiment_id"}),
+                          guardrails=[g.model_dump(mode="json") for g in data.guardrails])
+        new.append((experiment, verdict))
+    if not new:
+        return results
+    session.add_all([v for _, v in new])
     await session.flush()
     now = utcnow()
-    experiment.evaluated_version = data.data_version
-    experiment.looks = [*experiment.looks, data.info_fraction]
-    if data.always_valid_p is not None:
-        experiment.last_always_valid_p = data.always_valid_p
-    experiment.latest_verdict_id = verdict.id
-    experiment.updated_at = now
-    if conclusive:
-        experiment.state = ExperimentState.concluded
-        experiment.concluded_at = now
-    session.add(experiment)
-    await events.record(session, "experiment.verdict", "experiment", experiment_id,
-                        {"verdict_id": verdict.id, "decision": data.decision,
-                         "winner": data.winner, "data_version": data.data_version,
-                         "look": data.look, "request_id": experiment.request_id},
-                        actor=actor)
+    changes = []
+    for experiment, verdict in new:
+        change: dict[str, Any] = {
+            "id": experiment.id, "evaluated_version": verdict.data_version,
+            "looks": [*experiment.looks, verdict.info_fraction],
+            "latest_verdict_id": verdict.id, "updated_at": now,
+            "version": experiment.version,  # the optimistic-lock check; SQLAlchemy bumps it
+            "last_always_valid_p": verdict.always_valid_p
+            if verdict.always_valid_p is not None else experiment.last_always_valid_p,
+            "state": ExperimentState.concluded if verdict.is_conclusive else experiment.state,
+            "concluded_at": now if verdict.is_conclusive else experiment.concluded_at,
+        }
+        changes.append(change)
+        results[verdict.experiment_id] = VerdictBatchOutcome(
+            experiment_id=verdict.experiment_id, status=201, verdict=verdict_public(verdict))
+    # One executemany UPDATE by primary key; the rows are locked, so the version is ours.
+    await session.exec(update(Experiment), params=changes)  # type: ignore[call-overload]
+    for experiment, verdict in new:
+        await events.record(session, "experiment.verdict", "experiment", verdict.experiment_id,
+                            {"verdict_id": verdict.id, "decision": verdict.decision,
+                             "winner": verdict.winner, "data_version": verdict.data_version,
+                             "look": verdict.look, "request_id": experiment.request_id},
+                            actor=actor)
+    return results
+
+
+async def _commit_verdicts(session: AsyncSession, items: Sequence[tuple[int, VerdictCreate]], *,
+                           actor: Principal) -> dict[int, VerdictBatchOutcome | AppError]:
+    results = await _store_verdicts(session, items, actor=actor)
     try:
         await session.commit()
     except IntegrityError:
-        # Another writer stored this (experiment, data_version) first: that one is the verdict.
+        # Another writer stored the same (experiment, data_version) first (SQLite takes no
+        # row locks): start again, and those verdicts now come back as stored ones.
         await session.rollback()
-        stored = await _verdict_for(session, experiment_id, data.data_version)
-        if stored is None:
-            raise
-        return stored, False
-    return verdict, True
+        results = await _store_verdicts(session, items, actor=actor)
+        await session.commit()
+    return results
+
+
+async def record_verdict(session: AsyncSession, experiment_id: int, data: VerdictCreate, *,
+                         actor: Principal) -> tuple[VerdictPublic, bool]:
+    """Store the verdict of one look; (verdict, created). The same (experiment, data_version)
+    returns the stored verdict; a conclusive one concludes the experiment."""
+    result = (await _commit_verdicts(session, [(experiment_id, data)], actor=actor))[
+        experiment_id]
+    if isinstance(result, AppError):
+        raise result
+    assert result.verdict is not None
+    return result.verdict, result.status == 201
+
+
+async def record_verdicts(session: AsyncSession, batch: VerdictBatch, *,
+                          actor: Principal) -> VerdictBatchResult:
+    """Each item as `record_verdict` would store it, in one transaction; an item's problem
+    (stale, concluded, unknown) is reported for that item and leaves the others alone."""
+    ids = [item.experiment_id for item in batch.verdicts]
+    if len(set(ids)) != len(ids):
+        raise Unprocessable("An experiment appears twice in this batch.")
+    results = await _commit_verdicts(session, [(v.experiment_id, v) for v in batch.verdicts],
+                                     actor=actor)
+    return VerdictBatchResult(items=[
+        VerdictBatchOutcome(experiment_id=i, status=r.status, detail=r.detail)
+        if isinstance(r, AppError) else r for i, r in ((i, results[i]) for i in ids)])
 
 
 def verdict_public(verdict: Verdict) -> VerdictPublic:
-    return VerdictPublic.model_validate(verdict.model_dump())
+    return VerdictPublic.model_validate(verdict, from_attributes=True)

@@ -281,3 +281,60 @@ def test_unknown_experiment_is_404(api: Api) -> None:
     assert_problem(api.client.get("/v1/experiments/999999", headers=api.manager), 404)
     assert_problem(api.client.get("/v1/experiments/999999/aggregates", headers=api.manager),
                    404)
+
+
+def test_verdicts_in_bulk_report_each_item(api: Api) -> None:
+    fresh, replayed, stale = (api.make_experiment() for _ in range(3))
+    for exp in (fresh, replayed, stale):
+        api.observe(exp["id"], [{"arm": "video", "post_id": "p", "impressions": 10}])
+    key = api.service_key(*EVALUATOR)
+    replay_body = verdict_body(get(api, replayed["id"]))
+    api.ok(api.client.post(f"/v1/experiments/{replayed['id']}/verdicts", headers=key,
+                           json=replay_body), 201)
+    old = get(api, stale["id"])
+    api.observe(stale["id"], [{"arm": "video", "post_id": "q", "impressions": 10}])
+    events = count_events(api, "experiment.verdict")
+
+    r = api.client.post("/v1/experiments/verdicts", headers=key, json={"verdicts": [
+        {"experiment_id": fresh["id"], **verdict_body(get(api, fresh["id"]))},
+        {"experiment_id": replayed["id"], **replay_body},
+        {"experiment_id": stale["id"], **verdict_body(old)},
+        {"experiment_id": 999999, **verdict_body(old)}]})
+    items = api.ok(r)["items"]
+
+    assert [i["status"] for i in items] == [201, 200, 409, 404]
+    assert items[0]["verdict"]["experiment_id"] == fresh["id"]
+    assert "Stale data" in items[2]["detail"] and items[2]["verdict"] is None
+    assert count_events(api, "experiment.verdict") == events + 1
+    assert get(api, fresh["id"])["evaluated_version"] == 1
+    assert get(api, stale["id"])["latest_verdict"] is None
+    again = api.ok(api.client.post("/v1/experiments/verdicts", headers=key, json={"verdicts": [
+        {"experiment_id": fresh["id"], **verdict_body(get(api, fresh["id"]) | {
+            "looks": [], "data_version": 1})}]}))
+    assert again["items"][0]["status"] == 200
+    assert again["items"][0]["verdict"]["id"] == items[0]["verdict"]["id"]
+
+
+def test_a_verdict_changes_the_etag(api: Api) -> None:
+    exp = api.make_experiment()
+    api.observe(exp["id"], [{"arm": "video", "post_id": "p", "impressions": 10}])
+    before = api.client.get(f"/v1/experiments/{exp['id']}", headers=api.manager)
+    api.ok(api.client.post(f"/v1/experiments/{exp['id']}/verdicts",
+                           headers=api.service_key(*EVALUATOR), json=verdict_body(before.json())),
+           201)
+    after = api.client.get(f"/v1/experiments/{exp['id']}", headers=api.manager)
+    assert before.headers["etag"] == '"v1"' and after.headers["etag"] == '"v2"'
+
+
+def test_due_list_can_carry_the_aggregates(api: Api) -> None:
+    exp = api.make_experiment()
+    api.observe(exp["id"], [{"arm": "video", "post_id": "p", "impressions": 10,
+                             "engagements": 2}])
+    key = api.service_key(*EVALUATOR)
+    listed = api.ok(api.client.get("/v1/experiments?due=true&include=aggregates",
+                                   headers=key))["items"][0]
+    single = api.ok(api.client.get(f"/v1/experiments/{exp['id']}/aggregates", headers=key))
+    plain = api.ok(api.client.get("/v1/experiments?due=true", headers=key))["items"][0]
+
+    assert listed["aggregates"] == single
+    assert plain["aggregates"] is None
