@@ -33,6 +33,11 @@ from shared.schemas.experiments import (
 
 log = logging.getLogger("services.abtest")
 
+# With the post as the unit, the tests' normal approximations need enough posts: below this
+# many per arm a verdict stays "keep collecting" whatever the test says (a conservative rule:
+# it only removes rejections, so the false-positive rate stays at or below alpha).
+MIN_POSTS_TO_CONCLUDE = 10
+
 METRIC_WORDS = {
     Metric.engagement_rate: "engagement",
     Metric.click_rate: "click-through",
@@ -167,12 +172,29 @@ def evaluate(experiment: ExperimentPublic, aggregates: Aggregates) -> VerdictCre
         decision, extra = _decide(experiment, result, info)
         base |= extra
         method = f"{result.method}; {_design_words(experiment.design)}"
+        if decision in (Decision.team_better, Decision.stakeholder_better,
+                        Decision.no_difference) and _too_few_posts(experiment, a, b, comparison):
+            decision = Decision.keep_collecting
     winner = {Decision.team_better: team.key,
               Decision.stakeholder_better: other.key}.get(decision)
     verdict = VerdictCreate(decision=decision, winner=winner, method=method, summary=".",
                             **base)
+    posts = _posts(experiment, a, b, comparison) if experiment.unit == Unit.post else None
     return verdict.model_copy(update={"summary": paragraph(experiment, verdict, comparison,
-                                                           srm)})
+                                                           srm, posts=posts)})
+
+
+def _posts(experiment: ExperimentPublic, a: ArmAggregate, b: ArmAggregate,
+           comparison: Comparison) -> int:
+    if experiment.primary_metric in PROPORTION_METRICS:
+        return min(a.posts, b.posts)
+    return min(comparison.n_a, comparison.n_b)
+
+
+def _too_few_posts(experiment: ExperimentPublic, a: ArmAggregate, b: ArmAggregate,
+                   comparison: Comparison) -> bool:
+    return (experiment.unit == Unit.post
+            and _posts(experiment, a, b, comparison) < MIN_POSTS_TO_CONCLUDE)
 
 
 def _design_words(design: Design) -> str:
@@ -244,7 +266,7 @@ def _fmt_effect(metric: Metric, verdict: VerdictCreate, result_unit: str, alpha:
 
 
 def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: Comparison,
-              srm: SrmCheck) -> str:
+              srm: SrmCheck, *, posts: int | None = None) -> str:
     """The plain paragraph for the stakeholder: numbers, what was tested, what happens next."""
     team = next(arm for arm in experiment.arms if arm.role == ArmRole.team)
     other = next(arm for arm in experiment.arms if arm.role == ArmRole.stakeholder)
@@ -270,6 +292,10 @@ def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: 
         if comparison.result is None:
             return (f"Too early to compare: {progress} so far, and each variant needs at "
                     "least two posts. We keep collecting.")
+        if posts is not None and posts < MIN_POSTS_TO_CONCLUDE:
+            return (f"{numbers} It is too early to call with {posts} posts per variant "
+                    f"({progress}); we call it once each variant has {MIN_POSTS_TO_CONCLUDE} "
+                    "posts. We keep collecting.")
         return (f"{numbers} It is too early to call: {progress} so far, and the difference "
                 "is not yet beyond what chance produces at this stage. We keep collecting "
                 "and look again when new data arrives.")

@@ -106,14 +106,14 @@ def test_sample_ratio_mismatch_blocks_the_verdict(api: Api, evaluator: Experimen
 
 
 def test_fixed_horizon_does_not_peek(api: Api, evaluator: ExperimentsClient) -> None:
-    exp = api.make_experiment(design="fixed", planned_n_per_arm=4_000)
-    api.observe(exp["id"], posts("video", 0.03, count=4, impressions=500, seed=1)
-                + posts("webinar", 0.01, count=4, impressions=500, seed=2))
+    exp = api.make_experiment(design="fixed", planned_n_per_arm=6_000)
+    api.observe(exp["id"], posts("video", 0.03, count=6, impressions=500, seed=1)
+                + posts("webinar", 0.01, count=6, impressions=500, seed=2))
     evaluate_due(evaluator)
     early = api.ok(api.client.get(f"/v1/experiments/{exp['id']}/verdicts",
                                   headers=api.manager))["items"][0]
-    api.observe(exp["id"], posts("video", 0.03, count=4, impressions=500, seed=3, prefix="x")
-                + posts("webinar", 0.01, count=4, impressions=500, seed=4, prefix="x"))
+    api.observe(exp["id"], posts("video", 0.03, count=6, impressions=500, seed=3, prefix="x")
+                + posts("webinar", 0.01, count=6, impressions=500, seed=4, prefix="x"))
     evaluate_due(evaluator)
     final = evaluator.experiment(exp["id"])
 
@@ -297,3 +297,17 @@ def test_skipping_the_exact_boundary_never_changes_a_decision() -> None:
         z = float(rng.uniform(0.0, 1.0)) * bound
         assert not stats.gs_test(z, fractions).reject
         assert stats.gs_boundaries(fractions)[-1] >= bound - 1e-9
+
+
+def test_too_few_posts_keep_collecting_however_clear(api: Api,
+                                                     evaluator: ExperimentsClient) -> None:
+    exp = api.make_experiment()
+    api.observe(exp["id"], posts("video", 0.04, count=3, impressions=5_000, seed=1)
+                + posts("webinar", 0.01, count=3, impressions=5_000, seed=2))
+    evaluate_due(evaluator)
+    verdict = api.ok(api.client.get(f"/v1/experiments/{exp['id']}/verdicts",
+                                    headers=api.manager))["items"][0]
+
+    assert verdict["p_value"] < 1e-6
+    assert verdict["decision"] == "keep_collecting"
+    assert "once each variant has 10 posts" in verdict["summary"]
