@@ -134,8 +134,8 @@ def test_always_valid_p_only_decreases_across_looks(api: Api,
         evaluate_due(evaluator)
         seen.append(evaluator.experiment(exp["id"]).last_always_valid_p)
 
-    assert all(p is not None for p in seen)
-    assert seen == sorted(seen, reverse=True)
+    values = [p for p in seen if p is not None]
+    assert len(values) == 3 and values == sorted(values, reverse=True)
     history = api.ok(api.client.get(f"/v1/experiments/{exp['id']}/verdicts",
                                     headers=api.manager))["items"]
     assert "always-valid mixture SPRT" in history[0]["method"]
@@ -212,7 +212,12 @@ def test_replaying_a_written_verdict_does_not_duplicate_it(api: Api,
 
 def test_the_client_retries_with_backoff_then_gives_up() -> None:
     calls = []
-    transport = httpx2.MockTransport(lambda request: calls.append(1) or httpx2.Response(503))
+
+    def unavailable(request: httpx2.Request) -> httpx2.Response:
+        calls.append(request)
+        return httpx2.Response(503)
+
+    transport = httpx2.MockTransport(unavailable)
     waits: list[float] = []
     client = ExperimentsClient(httpx2.Client(transport=transport, base_url="http://api"),
                                retry=RetryPolicy(attempts=4, backoff_seconds=0.5),

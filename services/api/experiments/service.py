@@ -5,7 +5,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, cast, func, update
+from sqlalchemy import Float, cast, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -162,8 +162,8 @@ def list_query(*, state: ExperimentState | None, request_id: int | None, due: bo
         stmt = stmt.where(Experiment.state == ExperimentState.running,
                           col(Experiment.data_version) > col(Experiment.evaluated_version))
     elif due is False:
-        stmt = stmt.where((Experiment.state != ExperimentState.running)
-                          | (col(Experiment.data_version) <= col(Experiment.evaluated_version)))
+        stmt = stmt.where(or_(col(Experiment.state) != ExperimentState.running,
+                              col(Experiment.data_version) <= col(Experiment.evaluated_version)))
     return stmt
 
 
@@ -232,7 +232,7 @@ async def ingest(session: AsyncSession, experiment_id: int, batch: ObservationBa
         values["watch_seconds_log"] = _log1p(o.watch_seconds)
         row = existing.get((arms[o.arm].id or 0, o.post_key))
         if row is None:
-            session.add(Observation(experiment_id=experiment_id, arm_id=arms[o.arm].id,
+            session.add(Observation(experiment_id=experiment_id, arm_id=arms[o.arm].id or 0,
                                     post_key=o.post_key, updated_at=now, **values))
             inserted += 1
         elif any(getattr(row, f) != values[f] for f in _OBSERVED):
@@ -243,7 +243,7 @@ async def ingest(session: AsyncSession, experiment_id: int, batch: ObservationBa
             updated += 1
     version = experiment.data_version
     if inserted or updated:
-        version = (await session.exec(  # type: ignore[call-overload]
+        version = (await session.exec(
             update(Experiment).where(col(Experiment.id) == experiment_id)
             .values(data_version=col(Experiment.data_version) + 1)
             .returning(col(Experiment.data_version))
@@ -414,7 +414,7 @@ async def _store_verdicts(session: AsyncSession, items: Sequence[tuple[int, Verd
         results[verdict.experiment_id] = VerdictBatchOutcome(
             experiment_id=verdict.experiment_id, status=201, verdict=verdict_public(verdict))
     # One executemany UPDATE by primary key; the rows are locked, so the version is ours.
-    await session.exec(update(Experiment), params=changes)  # type: ignore[call-overload]
+    await session.exec(update(Experiment), params=changes)
     for experiment, verdict in new:
         await events.record(session, "experiment.verdict", "experiment", verdict.experiment_id,
                             {"verdict_id": verdict.id, "decision": verdict.decision,
