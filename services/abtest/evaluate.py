@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from scipy import stats as sps
+from scipy import special
 
 from services.abtest import stats
 from shared.client import ApiError, ApiUnavailable, ExperimentsClient
@@ -100,7 +100,7 @@ def _z_of(result: stats.TestResult) -> float:
     """A z on the normal scale with the test's p-value (Fisher and Welch have no z of their own)."""
     if result.p_value <= 0:
         return math.copysign(math.inf, result.diff) if result.diff else math.inf
-    return math.copysign(float(sps.norm.isf(result.p_value / 2.0)), result.diff or 1.0)
+    return math.copysign(-float(special.ndtri(result.p_value / 2.0)), result.diff or 1.0)
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ def _decide(experiment: ExperimentPublic, result: stats.TestResult,
     # P(|Z_k| >= c_k) <= alpha spent by t_k, so c_k >= the nominal bound for all the alpha
     # spent so far: below it this look cannot reject, and the exact (costly) boundary is moot.
     spent = 2.0 * stats.obf_spending(info, alpha / 2.0)
-    if spent <= 0 or abs(z) < float(sps.norm.isf(spent / 2.0)):
+    if spent <= 0 or abs(z) < -float(special.ndtri(spent / 2.0)):
         return outcome, {"alpha_spent": spent}
     # Earlier looks at the same or more information (data corrected downwards) are dropped:
     # the fractions must increase, and this look replaces them.

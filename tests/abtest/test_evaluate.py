@@ -316,3 +316,21 @@ def test_too_few_posts_keep_collecting_however_clear(api: Api,
     assert verdict["p_value"] < 1e-6
     assert verdict["decision"] == "keep_collecting"
     assert "once each variant has 10 posts" in verdict["summary"]
+
+
+def test_daily_counts_of_a_split_post_use_the_impression_level_test(
+        api: Api, evaluator: ExperimentsClient) -> None:
+    exp = api.make_experiment(unit="impression", planned_n_per_arm=50_000)
+    rows = [{"arm": arm, "day": f"2026-11-{day:02d}", "impressions": 2_000, "engagements": e}
+            for day in (20, 21) for arm, e in (("video", 58), ("webinar", 41))]
+    api.observe(exp["id"], rows)
+    api.observe(exp["id"], rows)  # the same day sent twice changes nothing
+    evaluate_due(evaluator)
+    verdict = api.ok(api.client.get(f"/v1/experiments/{exp['id']}/verdicts",
+                                    headers=api.manager))["items"][0]
+
+    reference = stats.compare_proportions(stats.ArmCounts(4_000, 116), stats.ArmCounts(4_000, 82))
+    assert verdict["method"].startswith(stats.Z_TEST) and verdict["unit"] == "impression"
+    assert verdict["p_value"] == pytest.approx(reference.p_value, rel=1e-9)
+    assert verdict["n_per_arm"] == {"video": 4_000, "webinar": 4_000}
+    assert "impressions of one post split between the variants" in verdict["summary"]

@@ -214,16 +214,20 @@ async def ingest(session: AsyncSession, experiment_id: int, batch: ObservationBa
     if unknown:
         raise Unprocessable(f"Unknown arm(s): {', '.join(unknown)} (arms: "
                             f"{', '.join(arms)}).")
-    keys = [o.post_key for o in batch.observations]
-    if len(set(keys)) != len(keys):
-        raise Unprocessable("A post (or day) appears twice in this batch; send it once.")
+    keys = [(o.arm, o.post_key) for o in batch.observations]
+    posts = [o.post_key for o in batch.observations if o.post_id is not None]
+    if len(set(keys)) != len(keys) or len(set(posts)) != len(posts):
+        raise Unprocessable("A post (or an arm's day) appears twice in this batch; send it once.")
     existing = {(o.arm_id, o.post_key): o for o in (await session.exec(select(Observation).where(
-        Observation.experiment_id == experiment_id, col(Observation.post_key).in_(keys)))).all()}
-    elsewhere = {k for (arm_id, k) in existing} - {
-        o.post_key for o in batch.observations if (arms[o.arm].id, o.post_key) in existing}
-    if elsewhere:
+        Observation.experiment_id == experiment_id,
+        col(Observation.post_key).in_({k for _, k in keys})))).all()}
+    # A post is assigned to one arm for good; days (daily counts) exist once per arm.
+    owner = {k: arm_id for (arm_id, k) in existing}
+    moved = sorted({o.post_key for o in batch.observations if o.post_id is not None
+                    and owner.get(o.post_key, arms[o.arm].id) != arms[o.arm].id})
+    if moved:
         raise Unprocessable(f"Post(s) already assigned to the other arm: "
-                            f"{', '.join(sorted(elsewhere)[:5])}.")
+                            f"{', '.join(moved[:5])}.")
     inserted = updated = 0
     now = utcnow()
     for o in batch.observations:

@@ -143,6 +143,16 @@ def test_a_post_cannot_switch_arms(api: Api) -> None:
     assert get(api, exp["id"])["data_version"] == 1
 
 
+def test_a_post_in_both_arms_of_one_batch_is_rejected(api: Api) -> None:
+    exp = api.make_experiment()
+    r = api.client.post(f"/v1/experiments/{exp['id']}/observations", headers=api.manager,
+                        json={"observations": [
+                            {"arm": "video", "post_id": "p1", "impressions": 100},
+                            {"arm": "webinar", "post_id": "p1", "impressions": 100}]})
+    assert_problem(r, 422)
+    assert get(api, exp["id"])["data_version"] == 0
+
+
 def test_observations_need_a_running_experiment(api: Api) -> None:
     draft = api.make_experiment(start=False)
     row = {"observations": [{"arm": "video", "post_id": "p1", "impressions": 100}]}
