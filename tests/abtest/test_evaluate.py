@@ -334,3 +334,29 @@ def test_daily_counts_of_a_split_post_use_the_impression_level_test(
     assert verdict["p_value"] == pytest.approx(reference.p_value, rel=1e-9)
     assert verdict["n_per_arm"] == {"video": 4_000, "webinar": 4_000}
     assert "impressions of one post split between the variants" in verdict["summary"]
+
+
+def test_at_the_planned_size_without_a_difference_the_verdict_says_so(
+        api: Api, evaluator: ExperimentsClient) -> None:
+    exp = api.make_experiment(planned_n_per_arm=5_000)
+    api.observe(exp["id"], posts("video", 0.03, count=12, impressions=500, seed=1)
+                + posts("webinar", 0.03, count=12, impressions=500, seed=2))
+    evaluate_due(evaluator)
+    current = evaluator.experiment(exp["id"])
+
+    assert current.state == "concluded" and current.latest_verdict is not None
+    assert current.latest_verdict.decision == "no_difference"
+    assert current.latest_verdict.winner is None
+    assert "the test detects no difference" in current.latest_verdict.summary
+
+
+def test_a_better_stakeholder_variant_wins(api: Api, evaluator: ExperimentsClient) -> None:
+    exp = api.make_experiment(design="always_valid")
+    api.observe(exp["id"], posts("video", 0.02, count=15, impressions=2_000, seed=1)
+                + posts("webinar", 0.04, count=15, impressions=2_000, seed=2))
+    evaluate_due(evaluator)
+    verdict = evaluator.experiment(exp["id"]).latest_verdict
+
+    assert verdict is not None and verdict.decision == "stakeholder_better"
+    assert verdict.winner == "webinar"
+    assert "we will adopt the stakeholder's variant" in verdict.summary
