@@ -67,3 +67,24 @@ class Api:
     def make_pillar(self, **overrides: Any) -> dict[str, Any]:
         body = {"quarter": "2026-Q4", "name": f"Pillar {next(_seq)}"} | overrides
         return self.ok(self.client.post("/v1/pillars", json=body, headers=self.manager), 201)  # type: ignore[no-any-return]
+
+    def make_experiment(self, **overrides: Any) -> dict[str, Any]:
+        body = {"name": f"Experiment {next(_seq)}",
+                "arms": [{"key": "video", "name": "Product video", "role": "team"},
+                         {"key": "webinar", "name": "Webinar post", "role": "stakeholder"}],
+                "baseline_rate": 0.028, "mde": 0.005, "start": True} | overrides
+        return self.ok(self.client.post("/v1/experiments", json=body, headers=self.manager), 201)  # type: ignore[no-any-return]
+
+    def observe(self, experiment_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.ok(self.client.post(f"/v1/experiments/{experiment_id}/observations",  # type: ignore[no-any-return]
+                                        json={"observations": rows}, headers=self.manager))
+
+
+def posts(arm: str, rates: float, *, count: int, impressions: int, seed: int,
+          prefix: str = "") -> list[dict[str, Any]]:
+    """`count` posts of one arm with binomial engagements at `rates`, reproducibly."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return [{"arm": arm, "post_id": f"{prefix}{arm}-{i}", "impressions": impressions,
+             "engagements": int(rng.binomial(impressions, rates))} for i in range(count)]

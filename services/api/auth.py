@@ -21,6 +21,7 @@ LAST_USED_PRECISION = timedelta(seconds=60)
 SCOPES = {
     "experiments:read": "Read experiments and their per-arm aggregates.",
     "verdicts:write": "Write verdicts on experiments.",
+    "observations:write": "Send observations (per-post counts) to running experiments.",
     "events:read": "Read the event feed.",
     "metrics:write": "Upsert posts and their metric snapshots (collectors).",
     "reports:read": "Read posts, metrics and reports (BI dashboards).",
@@ -98,6 +99,14 @@ AnyKey = Annotated[Principal, Depends(authenticate)]
 PersonKey = Annotated[Principal, require(Role.stakeholder, Role.strategist, Role.manager)]
 StaffKey = Annotated[Principal, require(Role.strategist, Role.manager)]
 ManagerKey = Annotated[Principal, require(Role.manager)]
+ExperimentReaderKey = Annotated[
+    Principal,
+    require(Role.stakeholder, Role.strategist, Role.manager, scope="experiments:read"),
+]
+ObservationWriterKey = Annotated[
+    Principal, require(Role.strategist, Role.manager, scope="observations:write")
+]
+VerdictWriterKey = Annotated[Principal, require(scope="verdicts:write")]
 EventReaderKey = Annotated[
     Principal, require(Role.strategist, Role.manager, scope="events:read")
 ]

@@ -13,6 +13,7 @@ from services.api.db import make_async_engine
 from services.api.events import webhooks
 from services.api.events.router import router as events_router
 from services.api.events.router import webhooks_router
+from services.api.experiments.router import router as experiments_router
 from services.api.idempotency import IdempotencyMiddleware
 from services.api.intake.router import router as intake_router
 from services.api.keys.router import router as keys_router
@@ -60,8 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     openapi_doc.install(app)
     for router in (health.router, keys_router, team_router, intake_router, calendar_router,
-                   events_router, webhooks_router, planning_router, posts_router, reports_router,
-                   shared_router):
+                   events_router, webhooks_router, planning_router, experiments_router,
+                   posts_router, reports_router, shared_router):
         app.include_router(router)
     # Added last runs first: request id and logs wrap everything, then the size limit.
     app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)

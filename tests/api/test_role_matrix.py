@@ -171,6 +171,20 @@ OPS = [
     Op("POST", "/v1/members/{strategist_id}/what-can-i-take-off-my-plate/apply", MANAGER,
        lambda w: {"token": "stale"}),
     Op("GET", "/v1/members/{strategist_id}/earliest-slot?effort_hours=1", PEOPLE),
+    # Experiments
+    Op("POST", "/v1/experiments", STAFF,
+       lambda w: {"name": "e", "baseline_rate": 0.03, "mde": 0.01,
+                  "arms": [{"key": "a", "name": "A", "role": "team"},
+                           {"key": "b", "name": "B", "role": "stakeholder"}]}),
+    Op("GET", "/v1/experiments?due=true", PEOPLE | {"service"}),
+    Op("GET", "/v1/experiments/{experiment_id}", PEOPLE | {"service"}),
+    Op("POST", "/v1/experiments/{experiment_id}/start", STAFF),
+    Op("POST", "/v1/experiments/{experiment_id}/stop", STAFF),
+    Op("POST", "/v1/experiments/{experiment_id}/observations", STAFF | {"service"},
+       lambda w: {"observations": [{"arm": "a", "post_id": "p", "impressions": 3}]}),
+    Op("GET", "/v1/experiments/{experiment_id}/aggregates", PEOPLE | {"service"}),
+    Op("POST", "/v1/experiments/{experiment_id}/verdicts", {"service"}, lambda w: {}),
+    Op("GET", "/v1/experiments/{experiment_id}/verdicts", PEOPLE | {"service"}),
 ]
 
 
@@ -184,9 +198,17 @@ def _request_body(world: World) -> dict[str, Any]:
             "department": "Marketing"}
 
 # The scope a service key needs for an operation it is allowed; others get no scope at all.
-SERVICE_SCOPES = {"GET /v1/events": ["events:read"],
-                  "POST /v1/posts/bulk": ["metrics:write"],
-                  "PUT /v1/networks/{slug}/followers": ["metrics:write"]}
+SERVICE_SCOPES = {
+    "GET /v1/events": ["events:read"],
+    "GET /v1/experiments": ["experiments:read"],
+    "GET /v1/experiments/{experiment_id}": ["experiments:read"],
+    "GET /v1/experiments/{experiment_id}/aggregates": ["experiments:read"],
+    "GET /v1/experiments/{experiment_id}/verdicts": ["experiments:read"],
+    "POST /v1/experiments/{experiment_id}/observations": ["observations:write"],
+    "POST /v1/experiments/{experiment_id}/verdicts": ["verdicts:write"],
+    "POST /v1/posts/bulk": ["metrics:write"],
+    "PUT /v1/networks/{slug}/followers": ["metrics:write"],
+}
 READERS = ("/v1/posts", "/v1/goals", "/v1/reports")
 
 
@@ -201,6 +223,9 @@ def build_world(api: Api) -> World:
         pillar_id=api.make_pillar()["id"],
         key_id=api.ok(api.client.post("/v1/api-keys", headers=api.manager, json={
             "name": "victim", "role": "service", "scopes": ["events:read"]}), 201)["id"],
+        experiment_id=api.make_experiment(arms=[
+            {"key": "a", "name": "A", "role": "team"},
+            {"key": "b", "name": "B", "role": "stakeholder"}])["id"],
     )
     stakeholder, own_strategist = (api.make_member(role=r) for r in ("stakeholder",
                                                                       "strategist"))

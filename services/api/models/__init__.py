@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from services.api.models.auth import ApiKey, IdempotencyRecord, Role
 from services.api.models.calendar import CalendarEntry, CalendarFeed, EntryStatus, FeedScope
 from services.api.models.events import DeliveryStatus, Event, Webhook, WebhookDelivery
+from services.api.models.experiments import Experiment, ExperimentArm, Observation, Verdict
 from services.api.models.intake import (
     Blocker,
     Decision,
@@ -60,6 +61,8 @@ __all__ = [
     "Disruption",
     "EntryStatus",
     "Event",
+    "Experiment",
+    "ExperimentArm",
     "FeedScope",
     "FollowerCount",
     "Goal",
@@ -71,6 +74,7 @@ __all__ = [
     "Network",
     "NetworkGoal",
     "NetworkOwnership",
+    "Observation",
     "Pillar",
     "PillarNetwork",
     "PlanningSettings",
@@ -87,6 +91,7 @@ __all__ = [
     "RequestUpdate",
     "Role",
     "ShareLink",
+    "Verdict",
     "Webhook",
     "WebhookDelivery",
     "WorkItem",

@@ -1,0 +1,156 @@
+"""HTTP for A/B experiments: definitions, observations, per-arm aggregates and verdicts."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import col, select
+
+from services.api.auth import ExperimentReaderKey, ObservationWriterKey, StaffKey, VerdictWriterKey
+from services.api.concurrency import etag
+from services.api.db import SessionDep
+from services.api.errors import problems
+from services.api.experiments import service
+from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
+from services.api.models import Experiment, Verdict
+from services.api.pagination import CursorParam, Limit, paginate
+from shared.schemas import Page
+from shared.schemas.experiments import (
+    Aggregates,
+    ExperimentPublic,
+    ExperimentState,
+    VerdictBatch,
+    VerdictBatchResult,
+    VerdictCreate,
+    VerdictPublic,
+)
+
+router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
+
+
+async def _one(session: SessionDep, experiment: Experiment, response: Response) -> ExperimentPublic:
+    response.headers["ETag"] = etag(experiment)
+    return (await service.public(session, [experiment]))[0]
+
+
+@router.post("", status_code=201, summary="Create an experiment",
+             responses=problems(401, 403, 422))
+async def create_experiment(body: ExperimentCreate, session: SessionDep, me: StaffKey,
+                            response: Response) -> ExperimentPublic:
+    """Define a compromise A/B test: the team's variant against the stakeholder's, a primary
+    metric, optional guardrails, and the design. For a proportion metric the planned size per
+    arm comes from `baseline_rate`, `mde`, `alpha` and `power` (Fleiss' formula, impressions
+    per arm). `start: true` starts collecting at once; otherwise it stays a draft."""
+    experiment = await service.create_experiment(session, body, actor=me)
+    response.headers["Location"] = f"/v1/experiments/{experiment.id}"
+    return await _one(session, experiment, response)
+
+
+@router.get("", summary="List experiments", responses=problems(401, 403, 422))
+async def list_experiments(
+    session: SessionDep, _: ExperimentReaderKey, request: Request, response: Response,
+    state: ExperimentState | None = None,
+    request_id: Annotated[int | None, Query(description="Only experiments of this request.")]
+    = None,
+    due: Annotated[bool | None, Query(
+        description="true: running experiments whose data changed since their last verdict "
+                    "(what the evaluator works through).")] = None,
+    include: Annotated[Literal["aggregates"] | None, Query(
+        description="`aggregates`: add each experiment's per-arm aggregates.")] = None,
+    limit: Limit = 50, cursor: CursorParam = None,
+) -> Page[ExperimentPublic]:
+    """Experiments in id order, each with its arms and latest verdict. The evaluator asks for
+    `due=true&include=aggregates`: one call per page instead of one per experiment."""
+    page = await paginate(session, service.list_query(state=state, request_id=request_id,
+                                                      due=due),
+                          order=[(col(Experiment.id), False)], key=lambda e: [e.id],
+                          convert=lambda e: e, limit=limit, cursor=cursor, request=request,
+                          response=response)
+    items = await service.public(session, page.items, with_aggregates=include == "aggregates")
+    return Page[ExperimentPublic](items=items, next=page.next)
+
+
+@router.post("/verdicts", summary="Record verdicts in bulk",
+             responses=problems(401, 403, 413, 422))
+async def create_verdicts(body: VerdictBatch, session: SessionDep,
+                          me: VerdictWriterKey) -> VerdictBatchResult:
+    """Up to 200 verdicts (each with its `experiment_id`) in one transaction, for the
+    evaluator's service key. Each item behaves as `POST /v1/experiments/{id}/verdicts`: its
+    `status` is 201 (written), 200 (this data version already had a verdict: the stored one)
+    or the problem status (404, 409 stale or concluded, 422) with its `detail`; one item's
+    problem does not affect the others. Safe to retry as a whole."""
+    return await service.record_verdicts(session, body, actor=me)
+
+
+@router.get("/{experiment_id}", summary="Read an experiment", responses=problems(401, 403, 404))
+async def read_experiment(experiment_id: int, session: SessionDep, _: ExperimentReaderKey,
+                          response: Response) -> ExperimentPublic:
+    """The experiment, its state, data version, looks so far and the latest verdict with its
+    plain-language summary."""
+    return await _one(session, await service.get_experiment(session, experiment_id), response)
+
+
+@router.post("/{experiment_id}/start", summary="Start collecting",
+             responses=problems(401, 403, 404, 409))
+async def start_experiment(experiment_id: int, session: SessionDep, me: StaffKey,
+                           response: Response) -> ExperimentPublic:
+    """draft -> running: observations are accepted and the evaluator looks at it."""
+    return await _one(session, await service.start_experiment(session, experiment_id, actor=me),
+                      response)
+
+
+@router.post("/{experiment_id}/stop", summary="Stop without a verdict",
+             responses=problems(401, 403, 404, 409))
+async def stop_experiment(experiment_id: int, session: SessionDep, me: StaffKey,
+                          response: Response) -> ExperimentPublic:
+    """draft or running -> stopped: no more data, no more looks."""
+    return await _one(session, await service.stop_experiment(session, experiment_id, actor=me),
+                      response)
+
+
+@router.post("/{experiment_id}/observations", summary="Send observations",
+             responses=problems(401, 403, 404, 409, 413, 422))
+async def add_observations(experiment_id: int, body: ObservationBatch, session: SessionDep,
+                           me: ObservationWriterKey) -> ObservationResult:
+    """Up to 1,000 rows per call, each a post's cumulative counts in one arm (or, for an
+    impression-split experiment, one day's counts). Rows are upserted by (arm, post): sending
+    the same rows again changes nothing; corrected counts replace the old ones. The
+    experiment's `data_version` grows by one per call that changes anything. A bad row rejects
+    the whole batch."""
+    return await service.ingest(session, experiment_id, body, actor=me)
+
+
+@router.get("/{experiment_id}/aggregates", summary="Per-arm aggregates",
+            responses=problems(401, 403, 404))
+async def read_aggregates(experiment_id: int, session: SessionDep,
+                          _: ExperimentReaderKey) -> Aggregates:
+    """Per arm: posts, impressions and, per metric, the sums, sums of squares and cross
+    products over posts that the tests need, at the reported `data_version`."""
+    return await service.experiment_aggregates(session, experiment_id)
+
+
+@router.post("/{experiment_id}/verdicts", status_code=201, summary="Record a verdict",
+             responses=problems(401, 403, 404, 409, 422)
+             | {200: {"description": "This data version already has a verdict: the stored one",
+                      "model": VerdictPublic}})
+async def create_verdict(experiment_id: int, body: VerdictCreate, session: SessionDep,
+                         me: VerdictWriterKey, response: Response) -> VerdictPublic:
+    """For the evaluator's service key (scope `verdicts:write`). One verdict per data version:
+    sending it again returns the stored verdict with 200. A verdict for an older data version is
+    a 409 (re-read the aggregates); a conclusive decision concludes the experiment."""
+    verdict, created = await service.record_verdict(session, experiment_id, body, actor=me)
+    if not created:
+        response.status_code = 200
+    return verdict
+
+
+@router.get("/{experiment_id}/verdicts", summary="Verdict history",
+            responses=problems(401, 403, 404, 422))
+async def list_verdicts(experiment_id: int, session: SessionDep, _: ExperimentReaderKey,
+                        request: Request, response: Response, limit: Limit = 50,
+                        cursor: CursorParam = None) -> Page[VerdictPublic]:
+    """Every look's verdict, newest first."""
+    await service.get_experiment(session, experiment_id)
+    return await paginate(session, select(Verdict).where(Verdict.experiment_id == experiment_id),
+                          order=[(col(Verdict.id), True)], key=lambda v: [v.id],
+                          convert=service.verdict_public, limit=limit, cursor=cursor,
+                          request=request, response=response)
