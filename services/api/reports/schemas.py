@@ -153,7 +153,8 @@ class TrendsReport(BaseModel):
 
 class SectionIn(Strict):
     kind: str = Field(examples=["performance"],
-                      description="performance, profiles or trends.")
+                      description="performance, profiles, trends or requests "
+                                  "(requests and triage).")
     key: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,40}$",
                             description="Stable name for annotations; default s1, s2, ...")
     title: str | None = Field(default=None, max_length=200,

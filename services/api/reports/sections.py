@@ -1,6 +1,6 @@
 """The section registry of custom reports. A section kind is one decorated async function
 that turns its validated params and the report's context into a `RenderedSection`; adding a
-kind (e.g. "requests and triage" once intake exists) is one more function here."""
+kind is one more function here."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import Unprocessable, field_errors
 from services.api.models import ContentType
-from services.api.reports import service
+from services.api.reports import service, triage
 from services.api.reports.periods import Period
 from services.api.reports.schemas import (
     Bar,
@@ -188,3 +188,47 @@ async def trends_section(ctx: Context, p: TrendParams, title: str) -> RenderedSe
         rows=rows, highlights=highlights,
         chart=Chart(title="Change against the previous period", unit="%", bars=bars,
                     reference=0.0) if bars else None)
+
+
+class RequestsParams(Params):
+    owner_id: int | None = Field(default=None, ge=1,
+                                 description="Only requests this member owns (routes to).")
+
+
+def _hours_text(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:,.1f} h"
+
+
+@section("requests", RequestsParams, "Requests and triage")
+async def requests_section(ctx: Context, p: RequestsParams, title: str) -> RenderedSection:
+    networks = await service.resolve_networks(ctx.session, ctx.networks) if ctx.networks else None
+    rows, total = await triage.triage_summary(
+        ctx.session, ctx.period, network_ids=[n.id for n in networks if n.id is not None]
+        if networks is not None else None, owner_id=p.owner_id)
+    c = total.counts
+    highlights = [
+        f"{c['submitted']} requests came in: {c['accepted']} accepted, {c['compromise']} "
+        f"accepted with a compromise, {c['redirected']} redirected, {c['declined']} declined; "
+        f"{c['untriaged']} still await triage and {c['withdrawn']} were withdrawn."]
+    if c["submitted"]:
+        highlights.append(
+            f"Median time from submission to triage: {_hours_text(total.median_hours_to_triage)}"
+            f"; to the first progress update: "
+            f"{_hours_text(total.median_hours_to_first_update)}.")
+    if c["strategy_review"]:
+        highlights.append(f"{c['strategy_review']} flagged for strategy review (audience or "
+                          "pillar mismatch with the network).")
+    outcome = [("accepted", "accepted"), ("compromise", "compromise"),
+               ("redirected", "redirected"), ("declined", "declined"),
+               ("untriaged", "awaiting triage"), ("withdrawn", "withdrawn")]
+    bars = [Bar(label=label, value=c[key], note="drop" if key == "declined" else "")
+            for key, label in outcome]
+    return RenderedSection(
+        key="", kind="requests", title=title, annotations=[],
+        columns=["network", *triage.COUNTS, "median_hours_to_triage",
+                 "median_hours_to_first_update"],
+        rows=[[r.network, *(r.counts[k] for k in triage.COUNTS), r.median_hours_to_triage,
+               r.median_hours_to_first_update] for r in [*rows, total]] if rows else [],
+        highlights=highlights,
+        chart=Chart(title=f"{c['submitted']} requests by outcome", bars=bars)
+        if c["submitted"] else None)
