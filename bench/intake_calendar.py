@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,7 +42,7 @@ def admin(sql: str) -> None:
     engine.dispose()
 
 
-def seed_team(conn: object) -> dict[str, object]:
+def seed_team(conn: Connection) -> dict[str, str]:
     """Two strategists owning four networks each, a manager, 50 stakeholders, their keys, and
     a ninth network that holds the 2,000-entry feed."""
     c = conn
@@ -61,7 +61,7 @@ def seed_team(conn: object) -> dict[str, object]:
     c.execute(text("""
         INSERT INTO network_ownership (network_id, member_id, starts_on, created_at)
         SELECT g, 1 + (g % 2), DATE '2020-01-01', now() FROM generate_series(1, 9) g"""))
-    keys = {}
+    keys: dict[str, str] = {}
     for role, member in (("strategist", 2), ("manager", 3), ("stakeholder", 4)):
         secret = new_secret()
         c.execute(text("""INSERT INTO api_key (name, role, scopes, member_id, prefix,
@@ -78,7 +78,7 @@ def seed_team(conn: object) -> dict[str, object]:
     return keys
 
 
-def load(conn: object, requests_from: int, requests_to: int, entries_from: int,
+def load(conn: Connection, requests_from: int, requests_to: int, entries_from: int,
          entries_to: int) -> None:
     """Requests: ~30% open, spread over two strategists and eight networks. Entries: spread
     over 2027 on eight networks (the feed network is loaded once, separately)."""
@@ -110,7 +110,7 @@ def load(conn: object, requests_from: int, requests_to: int, entries_from: int,
               {"a": entries_from, "b": entries_to})
 
 
-def load_feed_network(conn: object) -> None:
+def load_feed_network(conn: Connection) -> None:
     conn.execute(text("""
         INSERT INTO calendar_entry (version, created_at, updated_at, title, network_id,
             owner_id, publish_at, status, campaign, tags)

@@ -42,7 +42,7 @@ def load(url: str, items: int) -> int:
             SELECT 1, now(), now(), 'Strategist ' || g, 'strategist' || g || '@example.com',
                    'America/Chicago', 'strategist', 40, true
             FROM generate_series(1, 30) g"""))
-        owners = [r[0] for r in conn.execute(text(
+        owners: list[int] = [r[0] for r in conn.execute(text(
             "SELECT id FROM member WHERE role = 'strategist' ORDER BY id"))]
         busy = owners[0]
         others = owners[1:]

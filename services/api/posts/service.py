@@ -3,11 +3,11 @@ follower counts. Knows SQL and the rules, not HTTP."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, or_, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.auth import Principal
@@ -43,6 +43,11 @@ def rate(engagements: int | float | None, impressions: int | float | None) -> fl
     return float(engagements) / float(impressions)
 
 
+def _table(model: type[SQLModel]) -> Table:
+    """The model's Core table (SQLModel's stubs do not declare `__table__`)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
 def _insert(session: AsyncSession, table: Any) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
@@ -65,8 +70,9 @@ async def owners_by_day(session: AsyncSession,
                         ids: list[int]) -> dict[int, list[tuple[date, date | None, int]]]:
     spans: dict[int, list[tuple[date, date | None, int]]] = defaultdict(list)
     rows = (await session.exec(select(
-        NetworkOwnership.network_id, NetworkOwnership.starts_on, NetworkOwnership.ends_on,
-        NetworkOwnership.member_id).where(col(NetworkOwnership.network_id).in_(ids)))).all()
+        col(NetworkOwnership.network_id), col(NetworkOwnership.starts_on),
+        col(NetworkOwnership.ends_on), col(NetworkOwnership.member_id)).where(
+        col(NetworkOwnership.network_id).in_(ids)))).all()
     for nid, starts, ends, member in rows:
         spans[nid].append((starts, ends, member))
     return spans
@@ -107,7 +113,8 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
     existing = {(r[1], r[2]): r for r in existing_rows if (r[1], r[2]) in by_key}
 
     post_ids: dict[tuple[int, str], int] = {}
-    rows, changed = [], 0
+    rows: list[dict[str, Any]] = []
+    changed = 0
     for (nid, ext), p in by_key.items():
         row = {
             "network_id": nid, "external_id": ext, "published_at": p.published_at.astimezone(UTC),
@@ -118,7 +125,7 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
         }
         old = existing.get((nid, ext))
         if old is not None:
-            post_ids[(nid, ext)] = old[0]
+            post_ids[(nid, ext)] = cast(int, old[0])  # a stored row always has an id
             if [old[4 + len(METRICS) + i] for i in range(len(described))] == \
                     [row[d] for d in described]:
                 continue
@@ -131,23 +138,23 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
     if rows:
         # One cached statement run with many parameter sets (insertmanyvalues batches it);
         # building a multi-row VALUES statement per call costs more than the database work.
-        stmt = _insert(session, Post.__table__)
+        stmt = _insert(session, _table(Post))
         stmt = stmt.on_conflict_do_update(
             index_elements=["network_id", "external_id"],
             set_={c: stmt.excluded[c] for c in (*described, "updated_at")},
-        ).returning(Post.__table__.c.id, Post.__table__.c.network_id,
-                    Post.__table__.c.external_id)
+        ).returning(_table(Post).c.id, _table(Post).c.network_id,
+                    _table(Post).c.external_id)
         for pid, nid, ext in (await conn.execute(stmt, rows)).all():
             post_ids[(nid, ext)] = pid
 
     retagged = [post_ids[(r["network_id"], r["external_id"])] for r in rows]
     if retagged:
-        await conn.execute(delete(PostTag.__table__).where(
-            PostTag.__table__.c.post_id.in_(retagged)))
+        await conn.execute(delete(_table(PostTag)).where(
+            _table(PostTag).c.post_id.in_(retagged)))
     tags = [{"post_id": post_ids[(r["network_id"], r["external_id"])], "tag": t}
             for r in rows for t in r["campaign_tags"]]
     if tags:
-        await conn.execute(insert(PostTag.__table__), tags)
+        await conn.execute(insert(_table(PostTag)), tags)
 
     # Posts whose stored history overlaps the batch need it to find each snapshot's
     # predecessor; a batch that only appends (the usual case) needs the current values only.
@@ -156,11 +163,11 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
                    and min(s.captured_at for s in by_key[k].snapshots) <= r[3]]
     history: dict[int, dict[datetime, dict[str, int]]] = defaultdict(dict)
     if overlapping:
-        for row in (await session.exec(select(
+        for snap in (await session.exec(select(
                 MetricSnapshot.post_id, MetricSnapshot.captured_at,
                 *[getattr(MetricSnapshot, m) for m in METRICS]).where(
                 col(MetricSnapshot.post_id).in_(overlapping)))).all():
-            history[row[0]][row[1]] = dict(zip(METRICS, row[2:], strict=True))
+            history[snap[0]][snap[1]] = dict(zip(METRICS, snap[2:], strict=True))
 
     result = BulkResult(posts_created=len(by_key) - len(existing), posts_updated=changed,
                         posts_unchanged=len(existing) - changed, snapshots_created=0,
@@ -175,7 +182,8 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
         old = existing.get(key)
         timeline = dict(history.get(pid, {}))
         if old is not None and old[3] is not None and old[3] not in timeline:
-            timeline[old[3]] = dict(zip(METRICS, old[4:4 + len(METRICS)], strict=True))
+            timeline[old[3]] = dict(zip(METRICS, cast(tuple[int, ...], old[4:4 + len(METRICS)]),
+                                        strict=True))
         stored = dict(timeline)
         for s in p.snapshots:
             timeline[s.captured_at.astimezone(UTC)] = _values(s)
@@ -212,14 +220,14 @@ async def bulk_upsert(session: AsyncSession, data: BulkUpsert, *,
     snapshot_rows.sort(key=lambda r: (r["post_id"], r["captured_at"]))
     current_updates.sort(key=lambda r: r["_id"])
     if snapshot_rows:
-        stmt = _insert(session, MetricSnapshot.__table__)
+        stmt = _insert(session, _table(MetricSnapshot))
         stmt = stmt.on_conflict_do_update(
             index_elements=["post_id", "captured_at"],
             set_={c: stmt.excluded[c] for c in (*METRICS, "decreased", "is_flagged",
                                                  "received_at")})
         await conn.execute(stmt, snapshot_rows)
     if current_updates:
-        post = Post.__table__
+        post = _table(Post)
         await conn.execute(
             # Never replace newer current metrics written meanwhile by another collector.
             update(post).where(post.c.id == bindparam("_id"), or_(
@@ -291,14 +299,14 @@ async def put_goals(session: AsyncSession, slug: str, quarter: str, data: GoalsP
             await session.delete(goal)
             changed = True
     for metric, target in data.targets.items():
-        goal = current.get(metric)
-        if goal is None:
+        found = current.get(metric)
+        if found is None:
             session.add(NetworkGoal(network_id=network.id or 0, quarter=quarter, metric=metric,
                                     target=target))
-        elif goal.target != target:
-            goal.target = target
-            goal.updated_at = utcnow()
-            session.add(goal)
+        elif found.target != target:
+            found.target = target
+            found.updated_at = utcnow()
+            session.add(found)
         else:
             continue
         changed = True
@@ -325,12 +333,13 @@ async def put_followers(session: AsyncSession, slug: str, data: FollowersPut, *,
     days = [c.day for c in data.counts]
     if len(set(days)) != len(days):
         raise Unprocessable("Two follower counts for the same day.")
-    stored = dict((await session.exec(select(FollowerCount.day, FollowerCount.followers).where(
+    stored: dict[date, int] = dict((await session.exec(select(
+        col(FollowerCount.day), col(FollowerCount.followers)).where(
         FollowerCount.network_id == network.id, col(FollowerCount.day).in_(days)))).all())
     changed = [c for c in data.counts if stored.get(c.day) != c.followers]
     if not changed:
         return 0
-    stmt = _insert(session, FollowerCount.__table__)
+    stmt = _insert(session, _table(FollowerCount))
     stmt = stmt.on_conflict_do_update(index_elements=["network_id", "day"],
                                       set_={"followers": stmt.excluded.followers})
     await (await session.connection()).execute(

@@ -16,7 +16,7 @@ from services.api.db import utcnow
 from services.api.errors import NotFound, Unprocessable
 from services.api.events import service as events
 from services.api.models import AppSecret, Report, ReportAnnotation, ShareLink
-from services.api.posts.service import _insert
+from services.api.posts.service import _insert, _table
 from services.api.reports import service
 from services.api.reports.periods import Period, check
 from services.api.reports.schemas import (
@@ -34,7 +34,8 @@ TOKEN_CONTEXT = b"share-link:v1:"
 
 
 async def _sections(sections: list[SectionIn]) -> list[dict[str, object]]:
-    result, keys = [], set()
+    result: list[dict[str, object]] = []
+    keys: set[str] = set()
     for i, s in enumerate(sections):
         params = validate(i, s.kind, s.params)
         key = s.key or f"s{i + 1}"
@@ -96,7 +97,7 @@ async def delete_report(session: AsyncSession, report_id: int, *, if_match: str,
     report = await get_report(session, report_id)
     check_if_match(report, if_match)
     for table in (ReportAnnotation, ShareLink):
-        await session.exec(sa_delete(table).where(  # type: ignore[call-overload]
+        await session.exec(sa_delete(table).where(
             col(table.report_id) == report_id))
     await session.delete(report)
     await events.record(session, "report.deleted", "report", report_id, {}, actor=actor)
@@ -170,7 +171,7 @@ async def share_secret(session: AsyncSession, configured: str | None) -> bytes:
         return configured.encode()
     found = await session.get(AppSecret, "share_links")
     if found is None:
-        stmt = _insert(session, AppSecret.__table__).values(
+        stmt = _insert(session, _table(AppSecret)).values(
             name="share_links", value=secrets.token_urlsafe(48), created_at=utcnow())
         await (await session.connection()).execute(
             stmt.on_conflict_do_nothing(index_elements=["name"]))

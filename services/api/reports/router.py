@@ -2,7 +2,7 @@
 reports with annotations and exports, share links, and the public shared view."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
@@ -237,10 +237,12 @@ async def render_report(report_id: int, request: Request, session: SessionDep,
     return await _rendered(request, session, report_id)
 
 
-HTML_DOC = {200: {"content": {"text/html": {"example": "<!DOCTYPE html>..."}},
-                  "description": "One self-contained page (inline CSS and SVG charts)."}}
-CSV_DOC = {200: {"content": {"text/csv": {"example": "# section: Top posts,s1,performance"}},
-                 "description": "One block per section."}}
+HTML_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"example": "<!DOCTYPE html>..."}},
+          "description": "One self-contained page (inline CSS and SVG charts)."}}
+CSV_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"example": "# section: Top posts,s1,performance"}},
+          "description": "One block per section."}}
 
 
 @router.get("/reports/{report_id}/export.html", tags=["custom reports"],
@@ -333,7 +335,7 @@ async def revoke_share_link(report_id: int, link_id: int, session: SessionDep,
 # The public, keyless view. Routes with a suffix come first: `{token}` matches dots too.
 
 shared = APIRouter(prefix="/v1/shared", tags=["shared"])
-PUBLIC = {"security": []}  # no key: the signed token in the URL is the credential
+PUBLIC: dict[str, Any] = {"security": []}  # no key: the signed token in the URL is the credential
 INVALID_DOC = problems(404)
 
 

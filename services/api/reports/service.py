@@ -1,6 +1,7 @@
 """The reports: freshness, post performance, network profiles against goals, and trends.
 Every figure is aggregated in SQL over the posts' current metrics; Python only shapes it."""
 
+import typing
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -103,7 +104,7 @@ async def freshness(session: AsyncSession, networks: list[Network], *,
     if networks:
         probes = [select(func.max(Post.metrics_as_of)).where(Post.network_id == n.id)
                   .scalar_subquery().label(f"n{n.id}") for n in networks]
-        row = (await session.exec(select(*probes))).one()  # type: ignore[call-overload]
+        row = (await session.exec(select(*probes))).one()
         values = row if isinstance(row, tuple | list) or hasattr(row, "_mapping") else [row]
         for n, value in zip(networks, values, strict=True):
             newest[n.id or 0] = _aware(value)
@@ -143,8 +144,9 @@ async def performance(session: AsyncSession, f: Filters, *, sort: SortKey, limit
     order = SORTS[sort]
     rows = (await session.exec(select(Post).where(*top_where).order_by(
         order.desc(), col(Post.id).desc()).limit(limit))).all()
-    sums = (await session.exec(select(func.count(col(Post.id)), *[
-        func.coalesce(func.sum(getattr(Post, m)), 0) for m in METRICS]).where(*where))).one()
+    # The stubs pick select()'s one-column overload for a starred argument list: a row here.
+    sums = typing.cast(tuple[Any, ...], (await session.exec(select(func.count(col(Post.id)), *[
+        func.coalesce(func.sum(getattr(Post, m)), 0) for m in METRICS]).where(*where))).one())
     totals = dict(zip(METRICS, [int(v) for v in sums[1:]], strict=True))
     notes = await posts.notes_for(session, [p.id or 0 for p in rows])
     return PerformanceReport(
@@ -189,8 +191,8 @@ async def _followers_growth(session: AsyncSession, network_ids: list[int],
                   .group_by(col(FollowerCount.network_id)).subquery())
         parts.append(select(literal(i).label("i"), FollowerCount.network_id,
                             FollowerCount.followers)
-                     .join(latest, and_(FollowerCount.network_id == latest.c.network_id,
-                                        FollowerCount.day == latest.c.d)))
+                     .join(latest, and_(col(FollowerCount.network_id) == latest.c.network_id,
+                                        col(FollowerCount.day) == latest.c.d)))
     found: dict[int, dict[int, int]] = defaultdict(dict)
     for i, nid, followers in (await session.exec(union_all(*parts))).all():  # type: ignore[call-overload]
         found[i][nid] = followers
@@ -303,7 +305,8 @@ async def trends(session: AsyncSession, f: Filters, *, metrics: list[TrendMetric
                                )).all()
     groups: dict[tuple[int, str], dict[int, tuple[Any, ...]]] = defaultdict(dict)
     for r in rows:
-        groups[(r[0], str(r[1]))][int(r[2])] = tuple(float(v or 0) for v in r[3:])
+        sums_of: tuple[Any, ...] = r[3:]
+        groups[(r[0], str(r[1]))][int(r[2])] = tuple(float(v or 0) for v in sums_of)
     pending: list[dict[str, Any]] = []
     for (nid, ctype), sides in sorted(groups.items(), key=lambda g: (slugs[g[0][0]], g[0][1])):
         empty = (0.0,) * (1 + 3 * len(count_metrics) + 6)

@@ -302,4 +302,6 @@ def test_feed_text_escapes_and_folds_long_unicode_lines(api: Api) -> None:
     assert event.summary.value == f"{title.strip()} (Tiktok)"
     assert "line one\nline two" in event.description.value
     parsed = icalendar.Calendar.from_ical(text).walk("VEVENT")[0]
-    assert [str(c) for c in parsed["CATEGORIES"].cats] == ["TikTok launch", "a,b", "c;d"]
+    categories = parsed["CATEGORIES"]
+    assert isinstance(categories, icalendar.vCategory)
+    assert [str(c) for c in categories.cats] == ["TikTok launch", "a,b", "c;d"]

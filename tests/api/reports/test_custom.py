@@ -40,7 +40,8 @@ def report(api: Api) -> dict[str, Any]:
                       engagements=400, title="Why we <script>alert(1)</script> ship weekly")])
     api.ok(api.client.put("/v1/networks/tiktok/goals/2025-Q4", headers=api.manager,
                           json={"targets": {"video_views": 100000}}))
-    body = api.ok(api.client.post("/v1/reports", json=DEFINITION, headers=api.manager), 201)
+    body: dict[str, Any] = api.ok(api.client.post("/v1/reports", json=DEFINITION,
+                                                  headers=api.manager), 201)
     api.ok(api.client.post(f"/v1/reports/{body['id']}/annotations", headers=api.manager,
                            json={"section_key": "trends",
                                  "body": "TikTok shorts carried the quarter."}), 201)
@@ -48,8 +49,9 @@ def report(api: Api) -> dict[str, Any]:
 
 
 def share(api: Api, report_id: int, **body: Any) -> dict[str, Any]:
-    return api.ok(api.client.post(f"/v1/reports/{report_id}/share-links", json=body,
-                                  headers=api.manager), 201)
+    link: dict[str, Any] = api.ok(api.client.post(f"/v1/reports/{report_id}/share-links",
+                                                  json=body, headers=api.manager), 201)
+    return link
 
 
 def token_of(link: dict[str, Any]) -> str:

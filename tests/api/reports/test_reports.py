@@ -5,6 +5,7 @@ import csv
 import io
 import math
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,9 +17,10 @@ from tests.api.team.test_router import assert_problem
 from tests.factories import Api
 
 
-def perf(api: Api, query: str) -> dict:
-    return api.ok(api.client.get(f"/v1/reports/performance?quarter=2025-Q4&{query}",
-                                 headers=api.manager))
+def perf(api: Api, query: str) -> dict[str, Any]:
+    body: dict[str, Any] = api.ok(api.client.get(
+        f"/v1/reports/performance?quarter=2025-Q4&{query}", headers=api.manager))
+    return body
 
 
 @pytest.fixture
@@ -46,7 +48,10 @@ def four_posts(api: Api) -> Api:
 
 def test_performance_answers_awareness_engagement_and_rate_questions(four_posts: Api) -> None:
     api = four_posts
-    titles = lambda r: [x["post"]["title"] for x in r["rows"]]  # noqa: E731
+
+    def titles(r: dict[str, Any]) -> list[str]:
+        return [x["post"]["title"] for x in r["rows"]]
+
     assert titles(perf(api, "sort=impressions")) == ["Wide reach", "Deep talk", "Tiny"]
     by_engagements = perf(api, "sort=engagements")
     assert titles(by_engagements) == ["Deep talk", "Wide reach", "Tiny"]
