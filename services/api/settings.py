@@ -13,9 +13,11 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_048_576, description="Larger request bodies get 413.")
     idempotency_ttl_hours: int = Field(default=24, description="How long Idempotency-Key replays.")
-    # A request holds its connection throughout; waiting for one costs far more in tail latency
-    # (p99 0.6 s against 0.13 s at 16 clients with 10) than an idle connection costs PostgreSQL.
-    db_pool_size: int = Field(default=20, description="PostgreSQL connections per process.")
+    # A request holds its connection throughout, and when the pool runs dry, newly arriving
+    # requests take returned connections ahead of the waiting ones: p99 of a one-row read went
+    # from 0.6 s to 0.13 s at 16 clients when the pool grew from 10 to 20. Keep it at least at
+    # the concurrent requests one process serves.
+    db_pool_size: int = Field(default=30, description="PostgreSQL connections per process.")
     log_level: str = Field(default="INFO")
     share_secret: str | None = Field(
         default=None,
