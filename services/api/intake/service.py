@@ -288,7 +288,10 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
     re-routes the request to the new network's owner and checks it against that network."""
     # Only staff get here (the route admits strategists and the manager): a strategist who
     # does not own the network gets 403, as the issue asks, rather than a 404.
-    request = await session.get(Request, request_id)
+    # Locked first: concurrent triages queue here and the later ones find it triaged (409),
+    # before any of them writes (a work item, an experiment) or takes the outbox lock.
+    request = (await session.exec(select(Request).where(Request.id == request_id)
+                                  .with_for_update())).first()
     if request is None:
         raise NotFound(f"No request with id {request_id}.")
     _may_manage(request, principal)
