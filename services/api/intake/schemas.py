@@ -108,10 +108,12 @@ class TriageCreate(Strict):
     would_help: list[WouldHelp] = Field(default_factory=list, max_length=3,
                                         description="What would have made it work.")
     would_help_note: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    effort_hours: float | None = Field(default=None, gt=0, le=1000, examples=[3.0])
+    effort_hours: float | None = Field(
+        default=None, gt=0, le=1000, examples=[3.0],
+        description="The estimate; accepted work is planned with it (2 hours without one).")
     earliest_start_at: AwareDatetime | None = Field(
         default=None, description="Given by the triager; otherwise computed from the owner's "
-                                  "open work, working hours and time zone.")
+                                  "plan: their time blocks, after the work already planned.")
     next_update_due_at: AwareDatetime | None = Field(
         default=None, description="Default: a few days from now.")
 
