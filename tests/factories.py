@@ -1,6 +1,7 @@
 """Plain factories: keys straight into the database, everything else through the HTTP API."""
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -67,6 +68,17 @@ class Api:
     def make_pillar(self, **overrides: Any) -> dict[str, Any]:
         body = {"quarter": "2026-Q4", "name": f"Pillar {next(_seq)}"} | overrides
         return self.ok(self.client.post("/v1/pillars", json=body, headers=self.manager), 201)  # type: ignore[no-any-return]
+
+    def make_request(self, owner_id: int | None = None, **overrides: Any) -> dict[str, Any]:
+        """A stakeholder's request on a fresh network (owned by `owner_id` when given)."""
+        network = self.make_network(owner_id=owner_id) if owner_id else self.make_network()
+        stakeholder = self.make_member(role="stakeholder")
+        when = datetime.now(UTC) + timedelta(days=10)
+        body = {"title": f"Request {next(_seq)}", "description": "d", "goal": "awareness",
+                "audience": "everyone", "networks": [network["slug"]],
+                "desired_publish_at": when.isoformat(), "department": "Sales"} | overrides
+        return self.ok(self.client.post("/v1/requests", json=body,  # type: ignore[no-any-return]
+                                        headers=self.key_for(stakeholder)), 201)
 
     def make_experiment(self, **overrides: Any) -> dict[str, Any]:
         body = {"name": f"Experiment {next(_seq)}",

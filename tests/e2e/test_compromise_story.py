@@ -1,11 +1,13 @@
 """The article's compromise, end to end with both services as separate processes over HTTP.
 
 A stakeholder insists on promoting a webinar on Instagram; the strategist, who would post the
-product video, proposes an A/B test. Posts arrive day after day; the scheduled evaluator
-(`priorities-abtest evaluate-due`) keeps collecting, then concludes; the stakeholder reads the
-verdict and its plain paragraph.
+product video, triages the request as a compromise proposing an A/B test, which creates the
+experiment. Posts arrive day after day; the scheduled evaluator (`priorities-abtest
+evaluate-due`) keeps collecting, then concludes; the stakeholder reads the verdict and its
+plain paragraph on their request, and the request's event feed carried it.
 """
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -31,20 +33,31 @@ def test_the_data_decides_the_webinar_compromise(db_url: str) -> None:
         olivia = auth(make_key(db_url, Role.strategist, member_id=people["strategist"]["id"]))
         priya = auth(make_key(db_url, Role.stakeholder, member_id=people["stakeholder"]["id"]))
 
-        experiment = ok(http.post("/v1/experiments", headers=olivia, json={
-            "name": "Webinar post vs product video on Instagram", "request_id": 1,
-            "hypothesis": "The webinar post engages our Instagram audience as well as the video.",
-            "arms": [{"key": "video", "name": "Product video", "role": "team"},
-                     {"key": "webinar", "name": "Webinar post", "role": "stakeholder"}],
-            "primary_metric": "engagement_rate", "baseline_rate": 0.028, "mde": 0.005,
-            "start": True}), 201)
-        exp_url = f"/v1/experiments/{experiment['id']}"
+        ok(http.post("/v1/networks", headers=manager, json={
+            "slug": "instagram", "name": "Instagram", "purpose": "awareness",
+            "audience": "creators", "owner_id": people["strategist"]["id"]}), 201)
+        when = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+        request = ok(http.post("/v1/requests", headers=priya, json={
+            "title": "Promote the March webinar", "description": "A live webinar.",
+            "goal": "engagement", "audience": "creators", "networks": ["instagram"],
+            "desired_publish_at": when, "department": "Product Marketing"}), 201)
+        rid = request["id"]
+        triaged = ok(http.post(f"/v1/requests/{rid}/triage", headers=olivia, json={
+            "decision": "compromise", "effort_hours": 3,
+            "rationale": "Let the data decide: your webinar post against our product video.",
+            "alternative": {"kind": "ab_test", "baseline_rate": 0.028, "mde": 0.005,
+                            "description": "The webinar post engages as well as the video."}}))
+        [proposed] = triaged["experiments"]
+        assert proposed["state"] == "draft"
+        exp_url = f"/v1/experiments/{proposed['id']}"
+        experiment = ok(http.post(f"{exp_url}/start", headers=olivia))
+        assert experiment["request_id"] == rid
 
         decisions = []
         for day in range(1, 11):
-            rows = posts("video", 0.028, count=4, impressions=500, seed=day,
+            rows = posts("team", 0.028, count=4, impressions=500, seed=day,
                          prefix=f"day{day}-")
-            rows += posts("webinar", 0.012, count=4, impressions=500, seed=100 + day,
+            rows += posts("stakeholder", 0.012, count=4, impressions=500, seed=100 + day,
                           prefix=f"day{day}-")
             ok(http.post(f"{exp_url}/observations", headers=olivia,
                          json={"observations": rows}))
@@ -58,18 +71,24 @@ def test_the_data_decides_the_webinar_compromise(db_url: str) -> None:
         assert decisions[0] == "keep_collecting"
         assert decisions[-1] == "team_better" and len(decisions) >= 2
         verdict = seen["latest_verdict"]
-        assert verdict["winner"] == "video"
+        assert verdict["winner"] == "team"
         summary = verdict["summary"]
-        assert summary.startswith("The webinar post reached 1.")
+        assert summary.startswith("The requested post reached 1.")
         assert "engagement against 2." in summary and "points, 95% interval" in summary
         assert "delta-method ratio z-test, each post counted as one unit" in summary
-        assert "The product video performs better than the webinar post" in summary
+        assert "The team's variant performs better than the requested post" in summary
 
-        # The stakeholder finds it by the request, and the verdict appeared in the event feed.
-        listed = ok(http.get("/v1/experiments?request_id=1", headers=priya))["items"]
-        assert listed[0]["latest_verdict"]["summary"] == summary
-        feed = ok(http.get("/v1/events?type=experiment.verdict", headers=manager))["items"]
+        # The stakeholder reads it on their request; the request's events carried every look.
+        mine = ok(http.get(f"/v1/requests/{rid}", headers=priya))
+        [on_request] = mine["experiments"]
+        assert on_request["state"] == "concluded"
+        shown = on_request["verdict"]
+        assert shown["summary"] == summary and shown["decision"] == "team_better"
+        assert shown["effect"] < 0 and shown["ci_low"] <= shown["effect"] <= shown["ci_high"]
+        assert shown["p_value"] is not None and "z-test" in shown["method"]
+        feed = ok(http.get("/v1/events?type=request.verdict", headers=manager))["items"]
         assert [e["data"]["decision"] for e in feed] == decisions
+        assert {e["subject_id"] for e in feed} == {str(rid)}
 
         # Concluded: the scheduler's next run has nothing to do, and late data is refused.
         assert run_evaluate_due(api.url, evaluator_key).stderr.startswith(

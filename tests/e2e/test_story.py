@@ -1,7 +1,9 @@
 """The article's story, end to end over real HTTP: the API runs as its own process (the
 `priorities` CLI), a stakeholder's webinar request is redirected, a second one goes from
-accepted to done through the calendar and a blocker, and a real webhook receiver checks every
-signed event. The README shows the same story with curl."""
+accepted (a work item on the owner's queue) to done through the calendar and a blocker, a
+flood of accepted requests is cleared off the strategist's plate with each stakeholder told on
+their request, and a real webhook receiver checks every signed event. The README shows the
+same story with curl."""
 
 import os
 import socket
@@ -109,6 +111,7 @@ def test_the_webinar_story_runs_end_to_end(server: tuple[str, dict[str, str]]) -
                                                           "network": "linkedin"},
                                           "would_help": ["more_time"], "effort_hours": 3}))
         assert redirected["owner"]["name"] == "Jonathan Zuluaga"
+        olivia_id = webinar["owner"]["id"]
         read = ok(client.get(f"/v1/requests/{webinar['id']}", headers=priya))
         assert read["triage"]["decision"] == "redirect"
         assert read["triage"]["effort_hours"] == 3 and read["triage"]["earliest_start_at"]
@@ -149,6 +152,37 @@ def test_the_webinar_story_runs_end_to_end(server: tuple[str, dict[str, str]]) -
                          ("in_progress", "blocked"), ("blocked", "in_progress"),
                          ("in_progress", "published"), ("published", "done")]
 
+        # Accepted work went to Olivia's queue as a work item, through the triage.
+        queue = ok(client.get(f"/v1/queue?owner_id={olivia_id}&limit=100",
+                              headers=olivia))["items"]
+        assert rid in {e["item"]["request_id"] for e in queue}
+
+        # Then a flood: six accepted requests due in two days. Olivia asks what can come off
+        # her plate; the manager applies it, and each moved request's stakeholder is told.
+        due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+        flood = []
+        for n in range(6):
+            asked = ok(client.post("/v1/requests", headers=priya, json={
+                "title": f"Flash post {n}", "description": "Urgent.", "goal": "awareness",
+                "audience": "Gen Z and young professionals", "networks": ["tiktok"],
+                "deadline_at": due, "department": "Sales"}), 201)
+            ok(client.post(f"/v1/requests/{asked['id']}/triage", headers=olivia,
+                           json={"decision": "accept", "effort_hours": 6}))
+            flood.append(asked["id"])
+        plate_url = f"/v1/members/{olivia_id}/what-can-i-take-off-my-plate"
+        proposal = ok(client.get(plate_url, headers=olivia))
+        assert proposal["feasible_before"] is False and proposal["actions"]
+        ok(client.post(f"{plate_url}/apply", headers=manager,
+                       json={"token": proposal["token"], "days": 7}))
+        kinds = {"defer": "request.rescheduled", "hand_over": "request.handed_over",
+                 "decline": "request.declined_by_plan"}
+        told = {(e["type"], int(e["subject_id"])) for e in ok(client.get(
+            "/v1/events?limit=200&" + "&".join(f"type={k}" for k in kinds.values()),
+            headers=manager))["items"]}
+        moved = {(kinds[a["action"]], a["request_id"]) for a in proposal["actions"]
+                 if a["request_id"] in flood}
+        assert moved and moved <= told
+
         # The webhook receiver saw every step, signed: every event after its registration.
         feed = ok(client.get("/v1/events?limit=200", headers=manager))["items"]
         floor = next(e["id"] for e in feed if e["type"] == "webhook.created")
@@ -158,7 +192,8 @@ def test_the_webinar_story_runs_end_to_end(server: tuple[str, dict[str, str]]) -
         bodies = sorted((verify(hook["secret"], d) for d in got), key=lambda b: b["id"])
         assert [b["id"] for b in bodies] == sorted(expected)
         types = [b["type"] for b in bodies]
-        for step in ("request.submitted", "request.triaged", "calendar_entry.created",
+        for step in ("request.submitted", "request.triaged", "work_item.created",
+                     "calendar_entry.created",
                      "request.status_changed", "request.blocked", "request.unblocked",
                      "calendar_entry.updated"):
             assert step in types, (step, types)

@@ -16,7 +16,7 @@ from services.api.db import utcnow
 from services.api.errors import AppError, Conflict, InvalidTransition, NotFound, Unprocessable
 from services.api.events import service as events
 from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
-from services.api.models import Experiment, ExperimentArm, Observation, Verdict
+from services.api.models import Experiment, ExperimentArm, Observation, Request, Verdict
 from shared.schemas.experiments import (
     CONCLUSIVE,
     PROPORTION_METRICS,
@@ -82,8 +82,19 @@ def _check_definition(data: ExperimentCreate) -> None:
 
 async def create_experiment(session: AsyncSession, data: ExperimentCreate, *,
                             actor: Principal) -> Experiment:
+    experiment = await add_experiment(session, data, actor=actor)
+    await session.commit()
+    return experiment
+
+
+async def add_experiment(session: AsyncSession, data: ExperimentCreate, *,
+                         actor: Principal) -> Experiment:
+    """Check and add the experiment with its arms, flushed but NOT committed (a triage adds it
+    with the request's own change). 422 when `request_id` names no request."""
     _check_definition(data)
     planned = _planned_n(data)
+    if data.request_id is not None and await session.get(Request, data.request_id) is None:
+        raise Unprocessable(f"No request with id {data.request_id}.")
     now = utcnow()
     experiment = Experiment(
         **data.model_dump(exclude={"arms", "start", "planned_n_per_arm", "guardrail_metrics"}),
@@ -101,7 +112,6 @@ async def create_experiment(session: AsyncSession, data: ExperimentCreate, *,
     await events.record(session, "experiment.created", "experiment", experiment.id,
                         {"request_id": data.request_id, "state": experiment.state,
                          "planned_n_per_arm": planned}, actor=actor)
-    await session.commit()
     return experiment
 
 
@@ -425,6 +435,13 @@ async def _store_verdicts(session: AsyncSession, items: Sequence[tuple[int, Verd
                              "winner": verdict.winner, "data_version": verdict.data_version,
                              "look": verdict.look, "request_id": experiment.request_id},
                             actor=actor)
+        if experiment.request_id is not None:
+            # Stakeholders follow their request, not the experiment.
+            await events.record(session, "request.verdict", "request", experiment.request_id, {
+                "experiment_id": verdict.experiment_id, "verdict_id": verdict.id,
+                "decision": verdict.decision, "winner": verdict.winner,
+                "is_conclusive": verdict.is_conclusive, "summary": verdict.summary},
+                actor=actor)
     return results
 
 

@@ -18,8 +18,10 @@ from services.api.intake.schemas import (
     BlockerPublic,
     BlockerResolve,
     RequestCreate,
+    RequestExperiment,
     RequestPublic,
     RequestSummary,
+    RequestVerdict,
     TransitionCreate,
     TransitionPublic,
     TriageCreate,
@@ -27,7 +29,15 @@ from services.api.intake.schemas import (
     UpdateCreate,
     UpdatePublic,
 )
-from services.api.models import Blocker, Member, RequestStatus, RequestTransition, RequestUpdate
+from services.api.models import (
+    Blocker,
+    Experiment,
+    Member,
+    RequestStatus,
+    RequestTransition,
+    RequestUpdate,
+    Verdict,
+)
 from services.api.models import Request as RequestRow
 from services.api.pagination import CursorParam, Limit, paginate
 from services.api.team.schemas import MemberSummary
@@ -74,7 +84,17 @@ async def _public(session: SessionDep, r: RequestRow, response: Response) -> Req
         triage=triage, next_update_due_at=r.next_update_due_at,
         open_blockers=[_blocker(b) for b in await service.open_blockers(session, r.id or 0)],
         latest_update=_update(latest) if latest else None,
+        experiments=[_experiment(e, v)
+                     for e, v in await service.experiments_of(session, r.id or 0)],
         created_at=r.created_at, updated_at=r.updated_at)
+
+
+def _experiment(e: Experiment, v: Verdict | None) -> RequestExperiment:
+    verdict = None if v is None else RequestVerdict(
+        decision=v.decision, winner=v.winner, summary=v.summary, metric=v.metric,
+        effect=v.effect, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
+        method=v.method, is_conclusive=v.is_conclusive, decided_at=v.created_at)
+    return RequestExperiment(id=e.id or 0, name=e.name, state=e.state, verdict=verdict)
 
 
 def _row_summary(r: Any) -> RequestSummary:
@@ -157,8 +177,11 @@ async def triage_request(request_id: int, body: TriageCreate, session: SessionDe
     (403 for anyone else). Anything but an accept needs a `rationale` for the stakeholder; it
     may carry an `alternative` (another network, a reduced scope, or an `ab_test`), what
     would have made it work, and an effort estimate. Without `earliest_start_at`, the earliest
-    slot is computed from the owner's open accepted work in working hours (09:00-17:00,
-    Mon-Fri, owner's time zone). A redirect re-routes the request to that network's owner."""
+    slot is computed from the owner's plan (their time blocks, after the work already
+    planned). An accept or a compromise puts a work item on the owner's queue (effort from
+    the estimate, 2h without one); a compromise whose alternative is an `ab_test` also
+    creates a draft experiment, team's variant against the stakeholder's, listed under
+    `experiments`. A redirect re-routes the request to that network's owner."""
     row = await service.triage(session, request_id, body, principal=me,
                                cadence_days=request.app.state.settings.update_cadence_days)
     return await _public(session, row, response)

@@ -8,6 +8,8 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 
 from services.api.models import Decision, Goal, RequestStatus
 from services.api.team.schemas import MemberSummary, Slug, Strict
+from shared.schemas.experiments import PROPORTION_METRICS, ExperimentState, Metric
+from shared.schemas.experiments import Decision as VerdictDecision
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -74,11 +76,25 @@ class AlternativeProposal(Strict):
                                  description="For `network`: where it fits better.")
     description: Annotated[str, StringConstraints(max_length=2000)] = Field(
         default="", examples=["A LinkedIn carousel and a post on the event page."])
+    metric: Metric | None = Field(
+        default=None, examples=["engagement_rate"],
+        description="For `ab_test`: the metric compared (default engagement_rate).")
+    baseline_rate: float | None = Field(
+        default=None, gt=0, lt=1, examples=[0.03],
+        description="For `ab_test`: the team arm's expected rate (default 0.03).")
+    mde: float | None = Field(
+        default=None, gt=0, examples=[0.01],
+        description="For `ab_test`: the smallest effect worth detecting (default 0.01).")
 
     @model_validator(mode="after")
     def _network(self) -> "AlternativeProposal":
         if self.kind == Alternative.network and self.network is None:
             raise ValueError("a `network` alternative names the network")
+        if self.kind != Alternative.ab_test and any(
+                v is not None for v in (self.metric, self.baseline_rate, self.mde)):
+            raise ValueError("metric, baseline_rate and mde are settings of an `ab_test`")
+        if self.metric is not None and self.metric not in PROPORTION_METRICS:
+            raise ValueError("an `ab_test` alternative compares engagement_rate or click_rate")
         return self
 
 
@@ -92,10 +108,12 @@ class TriageCreate(Strict):
     would_help: list[WouldHelp] = Field(default_factory=list, max_length=3,
                                         description="What would have made it work.")
     would_help_note: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    effort_hours: float | None = Field(default=None, gt=0, le=1000, examples=[3.0])
+    effort_hours: float | None = Field(
+        default=None, gt=0, le=1000, examples=[3.0],
+        description="The estimate; accepted work is planned with it (2 hours without one).")
     earliest_start_at: AwareDatetime | None = Field(
         default=None, description="Given by the triager; otherwise computed from the owner's "
-                                  "open work, working hours and time zone.")
+                                  "plan: their time blocks, after the work already planned.")
     next_update_due_at: AwareDatetime | None = Field(
         default=None, description="Default: a few days from now.")
 
@@ -198,6 +216,29 @@ class TriagePublic(BaseModel):
     triaged_at: datetime
 
 
+class RequestVerdict(BaseModel):
+    """The latest verdict of an experiment run for this request, in plain words."""
+
+    decision: VerdictDecision
+    winner: str | None
+    summary: str = Field(description="The verdict as a plain paragraph.")
+    metric: Metric
+    effect: float | None = Field(description="Stakeholder arm minus team arm.")
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    method: str
+    is_conclusive: bool
+    decided_at: datetime
+
+
+class RequestExperiment(BaseModel):
+    id: int
+    name: str
+    state: ExperimentState
+    verdict: RequestVerdict | None
+
+
 class RequestPublic(BaseModel):
     id: int
     title: str
@@ -223,6 +264,8 @@ class RequestPublic(BaseModel):
     next_update_due_at: datetime | None
     open_blockers: list[BlockerPublic]
     latest_update: UpdatePublic | None
+    experiments: list[RequestExperiment] = Field(
+        description="A/B tests run for this request (a compromise), with their latest verdict.")
     created_at: datetime
     updated_at: datetime
 

@@ -3,11 +3,10 @@ lifecycle, progress updates and blockers. Knows SQL and the rules, not HTTP."""
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,7 +14,11 @@ from services.api.auth import Principal
 from services.api.db import utcnow
 from services.api.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
 from services.api.events import service as events
+from services.api.experiments import service as experiments
+from services.api.experiments.schemas import ArmCreate, ExperimentCreate
 from services.api.intake.schemas import (
+    Alternative,
+    AlternativeProposal,
     BlockerCreate,
     BlockerResolve,
     RequestCreate,
@@ -26,6 +29,7 @@ from services.api.intake.schemas import (
 from services.api.models import (
     Blocker,
     Decision,
+    Experiment,
     Member,
     Network,
     NetworkOwnership,
@@ -36,8 +40,12 @@ from services.api.models import (
     RequestTransition,
     RequestUpdate,
     Role,
+    Verdict,
+    WorkItem,
 )
+from services.api.planning import service as planning
 from services.api.team import service as team
+from shared.schemas.experiments import ArmRole, Metric
 
 S = RequestStatus
 ALLOWED: dict[RequestStatus, tuple[RequestStatus, ...]] = {
@@ -52,9 +60,11 @@ ALLOWED: dict[RequestStatus, tuple[RequestStatus, ...]] = {
 CLOSED = (S.done, S.declined, S.withdrawn)
 # Moves that have their own operation, because they carry more than a status.
 VIA_TRIAGE = (S.triaged, S.declined)
-ACTIVE_WORK = (S.triaged, S.planned, S.in_progress, S.blocked)
-
-WORKDAY_START, WORKDAY_END = time(9), time(17)
+# Accepted work gets a work item; a triage without an estimate plans this much.
+DEFAULT_EFFORT_HOURS = 2.0
+# An A/B test proposed in a triage without its settings: a 3% engagement rate, and a
+# difference of one point is worth knowing.
+AB_BASELINE_RATE, AB_MDE = 0.03, 0.01
 STOPWORDS = frozenset(["and", "the", "for", "with", "who", "want", "that", "are", "our",
                        "their", "from", "into", "looking"])
 
@@ -245,52 +255,6 @@ async def submit_request(session: AsyncSession, data: RequestCreate, *,
     return request
 
 
-# Earliest slot
-
-
-def _next_working_moment(moment: datetime, zone: ZoneInfo) -> datetime:
-    local = moment.astimezone(zone)
-    while True:
-        start = datetime.combine(local.date(), WORKDAY_START, zone)
-        end = datetime.combine(local.date(), WORKDAY_END, zone)
-        if local.weekday() < 5 and local < end:
-            return max(local, start)
-        local = datetime.combine(local.date() + timedelta(days=1), WORKDAY_START, zone)
-
-
-def add_working_hours(start: datetime, hours: float, zone: ZoneInfo) -> datetime:
-    """`start` moved forward by `hours` of working time (Mon-Fri, 09:00-17:00 local)."""
-    moment = _next_working_moment(start, zone)
-    left = timedelta(hours=hours)
-    while left > timedelta(0):
-        end = datetime.combine(moment.date(), WORKDAY_END, zone)
-        if moment + left <= end:
-            return (moment + left).astimezone(UTC)
-        left -= end - moment
-        moment = _next_working_moment(end, zone)
-    return moment.astimezone(UTC)
-
-
-async def earliest_slot(session: AsyncSession, owner: Member, effort_hours: float, *,
-                        after: datetime) -> datetime:
-    """When the owner can start `effort_hours` of new work, honestly: after `after`, after
-    the estimated hours of the work already accepted and still open (triaged, planned, in
-    progress, blocked), within working hours (Mon-Fri 09:00-17:00 in the owner's time zone).
-
-    Deliberately simple; the time-blocking feature can replace it with the owner's week plan.
-    `effort_hours` is not needed for the start, but kept so a planner can check it fits.
-    """
-    backlog = (await session.exec(
-        select(func.coalesce(func.sum(Request.effort_hours), 0.0)).where(
-            Request.owner_id == owner.id, col(Request.status).in_(ACTIVE_WORK),
-            col(Request.effort_hours).is_not(None)))).one()
-    zone = ZoneInfo(owner.time_zone)
-    start = _next_working_moment(after, zone)
-    if backlog:
-        start = _next_working_moment(add_working_hours(start, float(backlog), zone), zone)
-    return start.astimezone(UTC)
-
-
 # Triage and lifecycle
 
 
@@ -324,7 +288,10 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
     re-routes the request to the new network's owner and checks it against that network."""
     # Only staff get here (the route admits strategists and the manager): a strategist who
     # does not own the network gets 403, as the issue asks, rather than a 404.
-    request = await session.get(Request, request_id)
+    # Locked first: concurrent triages queue here and the later ones find it triaged (409),
+    # before any of them writes (a work item, an experiment) or takes the outbox lock.
+    request = (await session.exec(select(Request).where(Request.id == request_id)
+                                  .with_for_update())).first()
     if request is None:
         raise NotFound(f"No request with id {request_id}.")
     _may_manage(request, principal)
@@ -351,11 +318,13 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
                                             request.audience, target_day)
             request.needs_strategy_review = bool(reasons)
             request.review_reasons = reasons
-    owner = await session.get(Member, request.owner_id) if request.owner_id else None
+    accepted = data.decision in (Decision.accept, Decision.compromise)
     earliest = data.earliest_start_at
-    if earliest is None and data.effort_hours and owner is not None \
+    if earliest is None and data.effort_hours and request.owner_id is not None \
             and data.decision != Decision.decline:
-        earliest = await earliest_slot(session, owner, data.effort_hours, after=now)
+        # Before the new work item exists: the slot comes after the work already planned.
+        earliest = await planning.earliest_slot(session, request.owner_id, data.effort_hours,
+                                                after=now)
     request.decision = data.decision
     request.rationale = data.rationale
     request.alternative = data.alternative.model_dump() if data.alternative else None
@@ -368,12 +337,60 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
     if to != S.declined:
         request.next_update_due_at = data.next_update_due_at or now + timedelta(days=cadence_days)
     _move(request, to, principal, data.rationale, session)
+    assert request.id is not None
+    work_item_id = experiment_id = None
+    if accepted and request.owner_id is not None:
+        work_item_id = await _work_item_for(session, request, request.owner_id,
+                                            data.effort_hours or DEFAULT_EFFORT_HOURS)
+    if data.decision == Decision.compromise and data.alternative is not None \
+            and data.alternative.kind == Alternative.ab_test:
+        experiment_id = await _experiment_for(session, request, data.alternative, principal)
     await events.record(session, "request.triaged", "request", request.id, {
         "decision": data.decision, "status": request.status, "owner_id": request.owner_id,
         "alternative": request.alternative, "effort_hours": request.effort_hours,
-        "earliest_start_at": earliest.isoformat() if earliest else None}, actor=principal)
+        "earliest_start_at": earliest.isoformat() if earliest else None,
+        "work_item_id": work_item_id, "experiment_id": experiment_id}, actor=principal)
     await session.commit()
     return request
+
+
+async def _work_item_for(session: AsyncSession, request: Request, owner_id: int,
+                         effort_hours: float) -> int | None:
+    """The owner's work item for accepted work, once per request (a triage retried after a
+    lost response finds it)."""
+    assert request.id is not None
+    found = (await session.exec(select(WorkItem.id).where(
+        WorkItem.request_id == request.id, col(WorkItem.parent_id).is_(None)).limit(1))).first()
+    if found is not None:
+        return found
+    item = await planning.create_item_for_request(
+        session, request_id=request.id, owner_id=owner_id, title=request.title[:300],
+        effort_hours=effort_hours, deadline=request.deadline_at,
+        pillar_fit=not request.needs_strategy_review, goal=request.goal.value, impact=None)
+    return item.id
+
+
+async def _experiment_for(session: AsyncSession, request: Request,
+                          alternative: AlternativeProposal, principal: Principal) -> int | None:
+    """The draft A/B test a compromise proposes: the team's variant against what the
+    stakeholder asked for, once per request."""
+    assert request.id is not None
+    found = (await session.exec(select(Experiment.id).where(
+        Experiment.request_id == request.id).limit(1))).first()
+    if found is not None:
+        return found
+    spec = ExperimentCreate(
+        name=f"Request #{request.id}: {request.title}"[:200],
+        hypothesis=alternative.description or
+        f"The team's variant serves '{request.goal.value}' at least as well as the request.",
+        request_id=request.id,
+        arms=[ArmCreate(key="team", name="Team's variant", role=ArmRole.team),
+              ArmCreate(key="stakeholder", name="Requested post", role=ArmRole.stakeholder)],
+        primary_metric=alternative.metric or Metric.engagement_rate,
+        baseline_rate=alternative.baseline_rate or AB_BASELINE_RATE,
+        mde=alternative.mde or AB_MDE)
+    experiment = await experiments.add_experiment(session, spec, actor=principal)
+    return experiment.id
 
 
 async def transition(session: AsyncSession, request_id: int, data: TransitionCreate, *,
@@ -406,6 +423,17 @@ async def apply_transition(session: AsyncSession, request: Request, to: RequestS
     _move(request, to, principal, note, session)
     await events.record(session, "request.status_changed", "request", request.id,
                         {"from": before, "to": to, "note": note}, actor=principal)
+
+
+async def experiments_of(session: AsyncSession, request_id: int
+                         ) -> list[tuple[Experiment, Verdict | None]]:
+    """The request's A/B tests (at most 20, oldest first) with their latest verdicts."""
+    rows = (await session.exec(select(Experiment).where(
+        Experiment.request_id == request_id).order_by(col(Experiment.id)).limit(20))).all()
+    ids = [e.latest_verdict_id for e in rows if e.latest_verdict_id is not None]
+    verdicts = {v.id: v for v in (await session.exec(
+        select(Verdict).where(col(Verdict.id).in_(ids)))).all()} if ids else {}
+    return [(e, verdicts.get(e.latest_verdict_id or 0)) for e in rows]
 
 
 def history_query(request_id: int) -> Any:

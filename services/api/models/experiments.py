@@ -19,8 +19,9 @@ class Experiment(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     hypothesis: str = Field(default="", max_length=4000)
-    # The intake request this compromise came from; a foreign key once intake is merged.
-    request_id: int | None = Field(default=None, index=True)
+    # The intake request this compromise came from.
+    request_id: int | None = Field(default=None, index=True, foreign_key="request.id",
+                                   ondelete="SET NULL")
     state: ExperimentState = enum_field(ExperimentState)
     primary_metric: Metric = enum_field(Metric)
     guardrail_metrics: list[str] = Field(default_factory=list,

@@ -1,5 +1,5 @@
 """Planning: work items on the priority matrix, the matrix thresholds, weekly time blocks and
-logged disruptions. Requests (intake) link here by a plain `request_id`."""
+logged disruptions. Requests (intake) link here by `request_id`."""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -43,7 +43,8 @@ class WorkItem(Versioned, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: WorkItemKind = enum_field(WorkItemKind)
-    request_id: int | None = Field(default=None, index=True)
+    request_id: int | None = Field(default=None, index=True, foreign_key="request.id",
+                                   ondelete="SET NULL")
     owner_id: int = Field(foreign_key="member.id")
     title: str = Field(max_length=300)
     status: WorkItemStatus = enum_field(WorkItemStatus)

@@ -75,8 +75,10 @@ class Post(Metrics, table=True):
     owner_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     campaign_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Links to the calendar and intake features; foreign keys are added when those merge.
-    calendar_entry_id: int | None = Field(default=None, index=True)
-    request_id: int | None = Field(default=None, index=True)
+    calendar_entry_id: int | None = Field(default=None, index=True,
+                                          foreign_key="calendar_entry.id", ondelete="SET NULL")
+    request_id: int | None = Field(default=None, index=True, foreign_key="request.id",
+                                   ondelete="SET NULL")
     metrics_as_of: datetime | None = utc_field(nullable=True)
     # engagements / impressions of the current metrics, 0 without impressions: an indexed
     # sort key only (the API computes the rate, null without impressions, from the counters).

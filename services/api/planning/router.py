@@ -351,8 +351,11 @@ async def apply_plate(member_id: int, body: PlateApply, session: SessionDep,
                       me: ManagerKey) -> PlateApplied:
     """Manager only: moves the items of the proposal read with `token` (same `start` and
     `days`) and records one event per item (`work_item.deferred`, `work_item.handed_over`,
-    `work_item.declined`, with `request_id`) so the affected stakeholders are told. 412 when
-    the proposal went stale."""
+    `work_item.declined`, with `request_id`); for work from a request, also a request event
+    (`request.rescheduled` with `new_date`, `request.handed_over` with the new `owner_id`,
+    `request.declined_by_plan`) naming the requester, so stakeholders following their
+    request are told. A handed-over request follows its work to the new owner. 412 when the
+    proposal went stale."""
     service.check_days(body.days)
     applied, feasible = await service.apply_plate(session, member_id, token=body.token,
                                                   first=body.start, days=body.days, actor=me)

@@ -26,6 +26,7 @@ from services.api.models import (
     MemberRole,
     PlanningSettings,
     Quadrant,
+    Request,
     WorkItem,
     WorkItemKind,
     WorkItemStatus,
@@ -49,6 +50,28 @@ MAX_CHUNKS = 100
 SPLIT_RANK = 9  # a project split into chunks: its chunks are queued, not the project
 LATE_NOTICE = timedelta(hours=48)
 OWNER_ROLES = (MemberRole.strategist, MemberRole.manager)
+
+
+REQUEST_EVENTS = {"work_item.deferred": "request.rescheduled",
+                  "work_item.handed_over": "request.handed_over",
+                  "work_item.declined": "request.declined_by_plan"}
+
+
+async def _tell_requester(session: AsyncSession, request: Request, row: WorkItem, kind: str,
+                          data: dict[str, Any], now: datetime, actor: Principal) -> None:
+    """A request-level event for the stakeholders following the request; a handed-over
+    request follows its work to the new owner."""
+    told: dict[str, Any] = {"request_id": request.id, "requester_id": request.requester_id,
+                            "work_item_id": row.id, "reason": data["reason"]}
+    if kind == "work_item.handed_over":
+        request.owner_id = row.owner_id
+        request.updated_at = now
+        session.add(request)
+        told["owner_id"] = row.owner_id
+    elif kind == "work_item.deferred":
+        told["new_date"] = data["new_deadline"]
+    await events.record(session, REQUEST_EVENTS[kind], "request", request.id, told,
+                        actor=actor)
 
 
 # The matrix
@@ -921,6 +944,8 @@ async def apply_plate(session: AsyncSession, member_id: int, *, token: str, firs
     owner_ids = {member_id} | {a.hand_to for a in proposal.actions if a.hand_to}
     zones = {m.id: m.time_zone for m in (await session.exec(
         select(Member).where(col(Member.id).in_(owner_ids)))).all()}
+    requests = {r.id: r for r in (await session.exec(select(Request).where(
+        col(Request.id).in_([r.request_id for r in rows.values() if r.request_id])))).all()}
     now = utcnow()
     for action in proposal.actions:
         row = rows[action.item.id]
@@ -950,6 +975,9 @@ async def apply_plate(session: AsyncSession, member_id: int, *, token: str, firs
         row.updated_at = now
         session.add(row)
         await events.record(session, kind, "work_item", row.id, data, actor=actor)
+        request = requests.get(row.request_id or 0)
+        if request is not None:
+            await _tell_requester(session, request, row, kind, data, now, actor)
     await session.flush()
     await session.commit()
     inputs = await plan_inputs(session, member_id, first=first, days=days)

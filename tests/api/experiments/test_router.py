@@ -31,8 +31,9 @@ def verdict_body(exp: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 
 
 def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
+    request_id = api.make_request()["id"]
     r = api.client.post("/v1/experiments", headers=api.manager, json={
-        "name": "Webinar vs video", "request_id": 42, "baseline_rate": 0.028, "mde": 0.005,
+        "name": "Webinar vs video", "request_id": request_id, "baseline_rate": 0.028, "mde": 0.005,
         "alpha": 0.05, "power": 0.8,
         "arms": [{"key": "webinar", "name": "Webinar post", "role": "stakeholder"},
                  {"key": "video", "name": "Product video", "role": "team"}]})
@@ -42,7 +43,7 @@ def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
         0.028, 0.005, alpha=0.05, power=0.8)
     assert body["state"] == "draft" and body["design"] == "sequential" and body["unit"] == "post"
     assert [a["key"] for a in body["arms"]] == ["video", "webinar"]  # the team's arm first
-    assert body["request_id"] == 42 and body["data_version"] == 0
+    assert body["request_id"] == request_id and body["data_version"] == 0
     assert r.headers["location"] == f"/v1/experiments/{body['id']}"
     assert r.headers["etag"] == '"v1"'
     assert count_events(api, "experiment.created") == 1

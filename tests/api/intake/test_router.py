@@ -166,8 +166,11 @@ def test_compromise_with_an_ab_test_is_read_by_the_stakeholder(api: Api) -> None
     seen = api.ok(api.client.get(f"/v1/requests/{req['id']}", headers=team.keys["priya"]))
     assert seen["status"] == "triaged"
     assert seen["triage"]["decision"] == "compromise"
-    assert seen["triage"]["alternative"] == {"kind": "ab_test", "network": None,
-                                             "description": "Your teaser vs our hook"}
+    assert seen["triage"]["alternative"] == {
+        "kind": "ab_test", "network": None, "description": "Your teaser vs our hook",
+        "metric": None, "baseline_rate": None, "mde": None}
+    [experiment] = seen["experiments"]
+    assert experiment["state"] == "draft" and experiment["verdict"] is None
     assert seen["triage"]["rationale"].startswith("Let the data decide")
     assert seen["triage"]["would_help"] == ["more_assets"]
 

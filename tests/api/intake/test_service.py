@@ -1,6 +1,5 @@
 """Rules of intake that need no HTTP: the audience word check, working hours, the lifecycle."""
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from services.api.intake import service
@@ -14,18 +13,6 @@ def test_words_drop_case_plurals_and_common_words() -> None:
     assert service.words("Marketing Leaders and the B2B companies") == {
         "marketing", "leader", "b2b", "companie"}
     assert service.words("creators") & service.words("Visual-first millennials and creators")
-
-
-def test_working_hours_skip_nights_and_weekends() -> None:
-    friday_4pm = datetime(2026, 11, 27, 16, tzinfo=NEW_YORK)
-    end = service.add_working_hours(friday_4pm, 3, NEW_YORK)
-    assert end == datetime(2026, 11, 30, 11, tzinfo=NEW_YORK).astimezone(UTC)
-
-
-def test_the_next_working_moment_of_a_saturday_is_monday_nine() -> None:
-    saturday = datetime(2026, 11, 28, 12, tzinfo=UTC)
-    moment = service._next_working_moment(saturday, NEW_YORK)
-    assert moment == datetime(2026, 11, 30, 9, tzinfo=NEW_YORK)
 
 
 def test_closed_statuses_have_no_moves_and_every_status_is_reachable() -> None:

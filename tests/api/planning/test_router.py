@@ -382,13 +382,14 @@ def test_plate_defers_the_lowest_priority_and_applies_once(api: Api,
                                                            owner: dict[str, Any]) -> None:
     item(api, owner, "Quick", 3, impact=5, deadline=MONDAY_5PM)
     item(api, owner, "Medium", 3, impact=3, deadline=MONDAY_5PM)
-    fill = item(api, owner, "Fill-in", 2, impact=2, deadline=MONDAY_5PM, request_id=41)
+    request_id = api.make_request()["id"]
+    fill = item(api, owner, "Fill-in", 2, impact=2, deadline=MONDAY_5PM, request_id=request_id)
 
     proposal = plate(api, owner, api.key_for(owner))
 
     assert (proposal["feasible_before"], proposal["feasible_after"]) == (False, True)
     assert proposal["actions"] == [{
-        "item_id": fill["id"], "title": "Fill-in", "request_id": 41, "action": "defer",
+        "item_id": fill["id"], "title": "Fill-in", "request_id": request_id, "action": "defer",
         "hours": 2.0, "reason": "the lowest priority work that does not fit this plan",
         "new_deadline": "2027-01-05T10:36:00Z", "hand_to_member_id": None}]
     assert proposal["hours_freed"] == 2
@@ -403,8 +404,11 @@ def test_plate_defers_the_lowest_priority_and_applies_once(api: Api,
     moved = api.ok(api.client.get(f"/v1/work-items/{fill['id']}", headers=api.manager))
     assert moved["deadline"] == "2027-01-05T10:36:00Z" and moved["status"] == "open"
     [event] = events_of(api, "work_item.deferred")
-    assert event["data"]["request_id"] == 41
+    assert event["data"]["request_id"] == request_id
     assert event["data"]["new_deadline"] == "2027-01-05T10:36:00+00:00"
+    [told] = events_of(api, "request.rescheduled")
+    assert told["subject_id"] == str(request_id)
+    assert told["data"]["new_date"] == "2027-01-05T10:36:00+00:00"
     assert plan(api, owner)["feasible"] is True
     assert plate(api, owner)["actions"] == []
 

@@ -50,7 +50,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
 
     # The flood: accepted requests from stakeholders, all due this week, and a viral post.
     requests = [
-        add(f"Request {n}: {what}", effort, request_id=100 + n, impact=impact,
+        add(f"Request {n}: {what}", effort, request_id=api.make_request()["id"], impact=impact,
             deadline=f"2027-01-0{day}T22:00:00Z")
         for n, (what, effort, impact, day) in enumerate([
             ("Webinar promo", 4, 3, 5), ("Product teaser", 3, 4, 6),
@@ -94,6 +94,23 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
     for action in proposal["actions"]:
         if action["action"] == "hand_over":
             assert action["hand_to_member_id"] == jonathan["id"]
+    # ... on their request's own events, which webhooks following requests deliver.
+    kinds = {"defer": "request.rescheduled", "hand_over": "request.handed_over",
+             "decline": "request.declined_by_plan"}
+    on_requests = {(e["type"], int(e["subject_id"])): e["data"] for e in feed
+                   if e["type"] in kinds.values()}
+    for action in proposal["actions"]:
+        if action["request_id"] is None:
+            continue
+        data = on_requests[(kinds[action["action"]], action["request_id"])]
+        assert data["requester_id"] is not None
+        if action["action"] == "hand_over":
+            assert data["owner_id"] == jonathan["id"]
+            moved_request = api.ok(api.client.get(f"/v1/requests/{action['request_id']}",
+                                                  headers=api.manager))
+            assert moved_request["owner"]["id"] == jonathan["id"]
+        elif action["action"] == "defer":
+            assert data["new_date"]
 
     week = api.ok(api.client.get(f"/v1/members/{olivia['id']}/plan?start={WEEK}",
                                  headers=olivia_key))

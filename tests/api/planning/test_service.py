@@ -77,19 +77,20 @@ def test_planner_never_half_places_and_keeps_queue_order() -> None:
 
 def test_item_for_request_is_flushed_not_committed_and_slot_is_honest(api: Api) -> None:
     owner = api.make_member(time_zone="UTC")
+    story, reel = api.make_request()["id"], api.make_request()["id"]
 
     async def run() -> tuple[int, int, int, datetime]:
         engine = make_async_engine(api.db_url)
         try:
             async with AsyncSession(engine, expire_on_commit=False) as session:
                 item = await service.create_item_for_request(
-                    session, request_id=7, owner_id=owner["id"], title="Story",
+                    session, request_id=story, owner_id=owner["id"], title="Story",
                     effort_hours=3, deadline=None, pillar_fit=True, goal=None, impact=None)
                 await session.rollback()
             async with AsyncSession(engine) as session:
                 left = (await session.exec(select(func.count()).select_from(WorkItem))).one()
                 kept = await service.create_item_for_request(
-                    session, request_id=8, owner_id=owner["id"], title="Reel",
+                    session, request_id=reel, owner_id=owner["id"], title="Reel",
                     effort_hours=2, deadline=None, pillar_fit=False, goal="Reach", impact=None)
                 impact = kept.impact
                 await session.commit()
