@@ -223,9 +223,6 @@ def build_world(api: Api) -> World:
         pillar_id=api.make_pillar()["id"],
         key_id=api.ok(api.client.post("/v1/api-keys", headers=api.manager, json={
             "name": "victim", "role": "service", "scopes": ["events:read"]}), 201)["id"],
-        experiment_id=api.make_experiment(arms=[
-            {"key": "a", "name": "A", "role": "team"},
-            {"key": "b", "name": "B", "role": "stakeholder"}])["id"],
     )
     stakeholder, own_strategist = (api.make_member(role=r) for r in ("stakeholder",
                                                                       "strategist"))
@@ -237,6 +234,10 @@ def build_world(api: Api) -> World:
     world.ids["request_id"] = api.ok(api.client.post(
         "/v1/requests", json=_request_body(world), headers=world.ids["people"]["stakeholder"]),
         201)["id"]
+    # On the stakeholder's own request (routed to the strategist), so both may read it.
+    world.ids["experiment_id"] = api.make_experiment(request_id=world.ids["request_id"], arms=[
+        {"key": "a", "name": "A", "role": "team"},
+        {"key": "b", "name": "B", "role": "stakeholder"}])["id"]
     world.ids["entry_id"] = api.ok(api.client.post("/v1/calendar/entries", json={
         "title": "t", "network": own["slug"], "publish_at": _future()},
         headers=world.ids["people"]["strategist"]), 201)["id"]

@@ -152,10 +152,13 @@ def test_the_webinar_story_runs_end_to_end(server: tuple[str, dict[str, str]]) -
                          ("in_progress", "blocked"), ("blocked", "in_progress"),
                          ("in_progress", "published"), ("published", "done")]
 
-        # Accepted work went to Olivia's queue as a work item, through the triage.
+        # Accepted work went to Olivia's queue as a work item, through the triage; the
+        # request is done, so its work is done and off her queue.
+        items = ok(client.get("/v1/work-items?limit=100", headers=olivia))["items"]
+        assert [i["status"] for i in items if i["request_id"] == rid] == ["done"]
         queue = ok(client.get(f"/v1/queue?owner_id={olivia_id}&limit=100",
                               headers=olivia))["items"]
-        assert rid in {e["item"]["request_id"] for e in queue}
+        assert rid not in {e["item"]["request_id"] for e in queue}
 
         # Then a flood: six accepted requests due in two days. Olivia asks what can come off
         # her plate; the manager applies it, and each moved request's stakeholder is told.

@@ -73,6 +73,8 @@ class FeedPublic(BaseModel):
     scope: FeedScope
     member_id: int | None = Field(description="For an owner feed: whose entries.")
     network_id: int | None
+    holder_id: int | None = Field(description="The person the feed belongs to: any of their "
+                                              "keys lists and revokes it.")
     prefix: str = Field(description="The token's first characters, to recognise it.")
     created_at: datetime
     revoked_at: datetime | None

@@ -227,7 +227,7 @@ async def create_feed(session: AsyncSession, data: FeedCreate, *,
     token = FEED_PREFIX + secrets.token_urlsafe(24)
     feed = CalendarFeed(name=data.name, scope=data.scope, member_id=member_id,
                         network_id=network_id, token_hash=_hash(token), prefix=token[:10],
-                        created_by_key_id=principal.key_id)
+                        created_by_key_id=principal.key_id, holder_id=principal.member_id)
     session.add(feed)
     await session.flush()
     await events.record(session, "calendar_feed.created", "calendar_feed", feed.id,
@@ -237,18 +237,31 @@ async def create_feed(session: AsyncSession, data: FeedCreate, *,
     return feed, token
 
 
+def _mine(principal: Principal) -> Any:
+    """Feeds that belong to the caller: their member's, whichever key made them (a lost key's
+    replacement keeps them), or for a key linked to no member, the key's own."""
+    if principal.member_id is not None:
+        return CalendarFeed.holder_id == principal.member_id
+    return CalendarFeed.created_by_key_id == principal.key_id
+
+
 def feeds_query(principal: Principal) -> Any:
     stmt = select(CalendarFeed)
     if principal.role != Role.manager:
-        stmt = stmt.where(CalendarFeed.created_by_key_id == principal.key_id)
+        stmt = stmt.where(_mine(principal))
     return stmt
+
+
+def _holds(feed: CalendarFeed, principal: Principal) -> bool:
+    if principal.member_id is not None:
+        return feed.holder_id == principal.member_id
+    return feed.created_by_key_id == principal.key_id
 
 
 async def revoke_feed(session: AsyncSession, feed_id: int, *,
                       principal: Principal) -> CalendarFeed:
     feed = await session.get(CalendarFeed, feed_id)
-    if feed is None or (principal.role != Role.manager
-                        and feed.created_by_key_id != principal.key_id):
+    if feed is None or (principal.role != Role.manager and not _holds(feed, principal)):
         raise NotFound(f"No calendar feed with id {feed_id}.")
     if feed.revoked_at is None:
         feed.revoked_at = utcnow()

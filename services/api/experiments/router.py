@@ -5,11 +5,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from services.api.auth import ExperimentReaderKey, ObservationWriterKey, StaffKey, VerdictWriterKey
+from services.api.auth import (
+    ExperimentReaderKey,
+    ObservationWriterKey,
+    Principal,
+    StaffKey,
+    VerdictWriterKey,
+)
 from services.api.concurrency import etag
 from services.api.db import SessionDep
 from services.api.errors import problems
-from services.api.experiments import service
+from services.api.experiments import service, visibility
 from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
 from services.api.models import Experiment, Verdict
 from services.api.pagination import CursorParam, Limit, paginate
@@ -25,6 +31,12 @@ from shared.schemas.experiments import (
 )
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
+
+
+async def _readable(session: SessionDep, experiment_id: int, me: Principal) -> Experiment:
+    """The experiment if the caller may see it; 404 otherwise (existence is not leaked)."""
+    experiment = await session.get(Experiment, experiment_id)
+    return await visibility.check_visible(session, experiment, experiment_id, me)
 
 
 async def _one(session: SessionDep, experiment: Experiment, response: Response) -> ExperimentPublic:
@@ -47,7 +59,7 @@ async def create_experiment(body: ExperimentCreate, session: SessionDep, me: Sta
 
 @router.get("", summary="List experiments", responses=problems(401, 403, 422))
 async def list_experiments(
-    session: SessionDep, _: ExperimentReaderKey, request: Request, response: Response,
+    session: SessionDep, me: ExperimentReaderKey, request: Request, response: Response,
     state: ExperimentState | None = None,
     request_id: Annotated[int | None, Query(description="Only experiments of this request.")]
     = None,
@@ -59,9 +71,14 @@ async def list_experiments(
     limit: Limit = 50, cursor: CursorParam = None,
 ) -> Page[ExperimentPublic]:
     """Experiments in id order, each with its arms and latest verdict. The evaluator asks for
-    `due=true&include=aggregates`: one call per page instead of one per experiment."""
-    page = await paginate(session, service.list_query(state=state, request_id=request_id,
-                                                      due=due),
+    `due=true&include=aggregates`: one call per page instead of one per experiment.
+    A stakeholder sees the experiments on their own requests; a strategist those on requests
+    they can see and those they defined; the manager and service keys see all."""
+    stmt = service.list_query(state=state, request_id=request_id, due=due)
+    where = await visibility.visible(session, me)
+    if where is not None:
+        stmt = stmt.where(where)
+    page = await paginate(session, stmt,
                           order=[(col(Experiment.id), False)], key=lambda e: [e.id],
                           convert=lambda e: e, limit=limit, cursor=cursor, request=request,
                           response=response)
@@ -82,11 +99,11 @@ async def create_verdicts(body: VerdictBatch, session: SessionDep,
 
 
 @router.get("/{experiment_id}", summary="Read an experiment", responses=problems(401, 403, 404))
-async def read_experiment(experiment_id: int, session: SessionDep, _: ExperimentReaderKey,
+async def read_experiment(experiment_id: int, session: SessionDep, me: ExperimentReaderKey,
                           response: Response) -> ExperimentPublic:
     """The experiment, its state, data version, looks so far and the latest verdict with its
-    plain-language summary."""
-    return await _one(session, await service.get_experiment(session, experiment_id), response)
+    plain-language summary. 404 for an experiment on someone else's request."""
+    return await _one(session, await _readable(session, experiment_id, me), response)
 
 
 @router.post("/{experiment_id}/start", summary="Start collecting",
@@ -122,10 +139,12 @@ async def add_observations(experiment_id: int, body: ObservationBatch, session: 
 @router.get("/{experiment_id}/aggregates", summary="Per-arm aggregates",
             responses=problems(401, 403, 404))
 async def read_aggregates(experiment_id: int, session: SessionDep,
-                          _: ExperimentReaderKey) -> Aggregates:
+                          me: ExperimentReaderKey) -> Aggregates:
     """Per arm: posts, impressions and, per metric, the sums, sums of squares and cross
     products over posts that the tests need, at the reported `data_version`."""
-    return await service.experiment_aggregates(session, experiment_id)
+    experiment = await _readable(session, experiment_id, me)
+    return (await service.aggregates(session, [experiment_id],
+                                     {experiment_id: experiment.data_version}))[experiment_id]
 
 
 @router.post("/{experiment_id}/verdicts", status_code=201, summary="Record a verdict",
@@ -145,11 +164,11 @@ async def create_verdict(experiment_id: int, body: VerdictCreate, session: Sessi
 
 @router.get("/{experiment_id}/verdicts", summary="Verdict history",
             responses=problems(401, 403, 404, 422))
-async def list_verdicts(experiment_id: int, session: SessionDep, _: ExperimentReaderKey,
+async def list_verdicts(experiment_id: int, session: SessionDep, me: ExperimentReaderKey,
                         request: Request, response: Response, limit: Limit = 50,
                         cursor: CursorParam = None) -> Page[VerdictPublic]:
     """Every look's verdict, newest first."""
-    await service.get_experiment(session, experiment_id)
+    await _readable(session, experiment_id, me)
     return await paginate(session, select(Verdict).where(Verdict.experiment_id == experiment_id),
                           order=[(col(Verdict.id), True)], key=lambda v: [v.id],
                           convert=service.verdict_public, limit=limit, cursor=cursor,

@@ -325,12 +325,6 @@ async def aggregates(session: AsyncSession, experiment_ids: Sequence[int],
     return out
 
 
-async def experiment_aggregates(session: AsyncSession, experiment_id: int) -> Aggregates:
-    experiment = await get_experiment(session, experiment_id)
-    return (await aggregates(session, [experiment_id],
-                             {experiment_id: experiment.data_version}))[experiment_id]
-
-
 # Verdicts
 
 

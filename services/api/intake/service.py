@@ -42,6 +42,7 @@ from services.api.models import (
     Role,
     Verdict,
     WorkItem,
+    WorkItemStatus,
 )
 from services.api.planning import service as planning
 from services.api.team import service as team
@@ -338,6 +339,7 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
         request.next_update_due_at = data.next_update_due_at or now + timedelta(days=cadence_days)
     _move(request, to, principal, data.rationale, session)
     assert request.id is not None
+    await _close_work(session, request, to, principal)
     work_item_id = experiment_id = None
     if accepted and request.owner_id is not None:
         work_item_id = await _work_item_for(session, request, request.owner_id,
@@ -421,8 +423,24 @@ async def apply_transition(session: AsyncSession, request: Request, to: RequestS
     """Move and record the event, inside the caller's transaction (no commit)."""
     before = request.status
     _move(request, to, principal, note, session)
+    await _close_work(session, request, to, principal)
     await events.record(session, "request.status_changed", "request", request.id,
                         {"from": before, "to": to, "note": note}, actor=principal)
+
+
+# A published request's work is done (only `done` can follow); a request that will not be
+# done takes its work off the queue as declined.
+WORK_CLOSED_BY = {S.published: WorkItemStatus.done, S.done: WorkItemStatus.done,
+                  S.withdrawn: WorkItemStatus.declined, S.declined: WorkItemStatus.declined}
+
+
+async def _close_work(session: AsyncSession, request: Request, to: RequestStatus,
+                      principal: Principal) -> None:
+    status = WORK_CLOSED_BY.get(to)
+    if status is not None and request.id is not None:
+        await planning.close_for_request(session, request.id, status,
+                                         reason=f"request {request.id} is {to.value}",
+                                         actor=principal)
 
 
 async def experiments_of(session: AsyncSession, request_id: int

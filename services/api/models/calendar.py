@@ -46,6 +46,7 @@ class CalendarFeed(SQLModel, table=True):
     """A revocable secret token for one iCalendar feed; only its SHA-256 hash is stored."""
 
     __tablename__ = "calendar_feed"
+    __table_args__ = (Index("ix_calendar_feed_holder_id", "holder_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -55,5 +56,8 @@ class CalendarFeed(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     prefix: str = Field(max_length=16)
     created_by_key_id: int = Field(foreign_key="api_key.id", index=True)
+    # The person the feed belongs to (the creating key's member): any of their keys lists
+    # and revokes it. None only for a feed made with a key linked to no member.
+    holder_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = utc_field()
     revoked_at: datetime | None = utc_field(nullable=True)

@@ -238,6 +238,8 @@ async def create_item(session: AsyncSession, data: WorkItemCreate, *,
                       actor: Principal) -> WorkItem:
     _check_fixed(data.is_fixed or None, actor)
     owner = await _owner(session, data.owner_id)
+    if data.request_id is not None and await session.get(Request, data.request_id) is None:
+        raise Unprocessable(f"No request with id {data.request_id} to link.")
     kind = WorkItemKind.initiative if data.request_id is None else WorkItemKind.request
     item = await _new_item(session, kind=kind, request_id=data.request_id, owner=owner,
                            title=data.title, effort_hours=data.effort_hours,
@@ -261,6 +263,27 @@ async def create_item_for_request(session: AsyncSession, *, request_id: int, own
                            deadline=deadline, pillar_fit=pillar_fit, goal=goal, impact=impact)
     await events.record(session, "work_item.created", "work_item", item.id, _event_data(item))
     return item
+
+
+async def close_for_request(session: AsyncSession, request_id: int, status: WorkItemStatus,
+                            *, reason: str, actor: Principal) -> list[int]:
+    """Close the request's open work (chunks included) when the request closes, in the
+    caller's transaction (no commit), with a `work_item.closed` event per item; the queue
+    and plans only carry open work. Returns the ids closed."""
+    rows = list((await session.exec(select(WorkItem).where(
+        WorkItem.request_id == request_id,
+        col(WorkItem.status).in_([WorkItemStatus.open, WorkItemStatus.deferred]))
+        .order_by(col(WorkItem.id)))).all())
+    now = utcnow()
+    for row in rows:
+        row.status = status
+        row.updated_at = now
+        session.add(row)
+    await session.flush()
+    for row in rows:
+        await events.record(session, "work_item.closed", "work_item", row.id,
+                            _event_data(row, status=status.value, reason=reason), actor=actor)
+    return [row.id or 0 for row in rows]
 
 
 def _event_data(item: WorkItem, **extra: Any) -> dict[str, Any]:
@@ -843,8 +866,12 @@ async def _decide(session: AsyncSession, inputs: PlanInputs, removed: list[plann
                                           hand_to=taker.id)
     waiting = [replace(r, due=None, rank=99) for r in removed if r.id not in decided]
     later = run_plan(inputs, [*kept, *waiting], days=SLOT_SEARCH_DAYS) if waiting else None
+    zone = inputs.member.time_zone
     for item in waiting:
         finish = later.finish(item.id) if later else None
+        if finish is not None and item.is_chunk:
+            # A chunk is due by the end of its target day: the date the apply will store.
+            finish = _end_of_day(finish.astimezone(ZoneInfo(zone)).date(), zone)
         decided[item.id] = (
             Action(item, "defer", "the lowest priority work that does not fit this plan",
                    new_deadline=finish) if finish else
@@ -964,13 +991,17 @@ async def apply_plate(session: AsyncSession, member_id: int, *, token: str, firs
             new = action.new_deadline or FAR_FUTURE
             if row.parent_id is not None:
                 # A chunk keeps being a chunk: its target moves to the day it can be done.
-                row.target_on = new.astimezone(ZoneInfo(zones[row.owner_id])).date()
+                # `new` is the end of that day (midnight after it): the day is the one before.
+                row.target_on = (new - timedelta(seconds=1)).astimezone(
+                    ZoneInfo(zones[row.owner_id])).date()
                 row.deadline = None
             else:
                 row.deadline = new
             kind = "work_item.deferred"
         _derive(row, thresholds, zones[row.owner_id])
         if kind == "work_item.deferred":
+            # One value for the answer, the event and the stored item: its due time now.
+            action.new_deadline = due_of(row)
             data["new_deadline"] = row.sort_due.isoformat()
         row.updated_at = now
         session.add(row)

@@ -155,6 +155,37 @@ def test_a_revoked_feed_token_is_404(api: Api) -> None:
     assert listed[0]["revoked_at"] is not None and "url" not in listed[0]
 
 
+def test_a_feed_belongs_to_the_person_not_the_key_that_created_it(api: Api) -> None:
+    team = build_team(api)
+    created = api.ok(api.client.post("/v1/calendar/feeds", headers=team.keys["priya"],
+                                     json={"name": "phone", "scope": "team"}), 201)
+    assert created["holder_id"] == team.priya["id"]
+    replacement = api.key_for(team.priya)  # Priya lost her first key and made another
+
+    listed = api.ok(api.client.get("/v1/calendar/feeds", headers=replacement))["items"]
+    assert [f["id"] for f in listed] == [created["id"]]
+    assert api.ok(api.client.get("/v1/calendar/feeds", headers=team.keys["sam"]))["items"] == []
+    assert_problem(api.client.post(f"/v1/calendar/feeds/{created['id']}/revoke",
+                                   headers=team.keys["sam"]), 404)
+    assert_problem(api.client.post(f"/v1/calendar/feeds/{created['id']}/revoke",
+                                   headers=team.keys["olivia"]), 404)
+    revoked = api.ok(api.client.post(f"/v1/calendar/feeds/{created['id']}/revoke",
+                                     headers=replacement))
+    assert revoked["revoked_at"] is not None
+    assert_problem(api.client.get(created["url"].split("8000", 1)[1]), 404)
+
+
+def test_the_manager_lists_and_revokes_anyones_feed(api: Api) -> None:
+    team = build_team(api)
+    created = api.ok(api.client.post("/v1/calendar/feeds", headers=team.keys["sam"],
+                                     json={"name": "laptop", "scope": "team"}), 201)
+
+    listed = api.ok(api.client.get("/v1/calendar/feeds", headers=api.manager))["items"]
+    assert [(f["id"], f["holder_id"]) for f in listed] == [(created["id"], team.sam["id"])]
+    api.ok(api.client.post(f"/v1/calendar/feeds/{created['id']}/revoke", headers=api.manager))
+    assert_problem(api.client.get(created["url"].split("8000", 1)[1]), 404)
+
+
 def test_feed_scope_must_name_what_it_shows(api: Api) -> None:
     team = build_team(api)
     for body in ({"scope": "network"}, {"scope": "owner"},

@@ -1,5 +1,6 @@
 """HTTP behaviour of experiments: definitions, observations, aggregates and verdicts."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -75,8 +76,14 @@ def test_bad_definitions_are_rejected_and_write_nothing(api: Api, change: dict[s
 
 
 def test_stakeholders_read_but_cannot_create_experiments(api: Api) -> None:
-    exp = api.make_experiment()
-    stakeholder = api.key_for(api.make_member(role="stakeholder"))
+    member = api.make_member(role="stakeholder")
+    stakeholder = api.key_for(member)
+    network = api.make_network()
+    request_id = api.ok(api.client.post("/v1/requests", headers=stakeholder, json={
+        "title": "Webinar", "description": "d", "goal": "awareness", "audience": "everyone",
+        "networks": [network["slug"]], "department": "Sales",
+        "desired_publish_at": (datetime.now(UTC) + timedelta(days=10)).isoformat()}), 201)["id"]
+    exp = api.make_experiment(request_id=request_id)
 
     assert api.ok(api.client.get(f"/v1/experiments/{exp['id']}", headers=stakeholder))
     assert_problem(api.client.post("/v1/experiments", headers=stakeholder, json={}), 403)

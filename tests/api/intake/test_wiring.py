@@ -167,3 +167,79 @@ def test_the_request_shows_its_experiments_latest_verdict_and_tells_followers(ap
     [event] = feed["items"]
     assert event["subject_type"] == "request" and event["subject_id"] == str(req["id"])
     assert event["data"]["experiment_id"] == exp_id and event["data"]["is_conclusive"] is True
+
+
+def queue_ids(team: Team) -> list[int]:
+    queue = team.api.ok(team.api.client.get(f"/v1/queue?owner_id={team.olivia['id']}&limit=200",
+                                            headers=team.keys["olivia"]))
+    return [e["item"]["id"] for e in queue["items"]]
+
+
+def closed_events(api: Api) -> list[dict[str, Any]]:
+    return api.ok(api.client.get("/v1/events?limit=200&type=work_item.closed",  # type: ignore[no-any-return]
+                                 headers=api.manager))["items"]
+
+
+def move(team: Team, request_id: int, to: str, who: str = "olivia") -> Any:
+    return team.api.client.post(f"/v1/requests/{request_id}/transitions",
+                                headers=team.keys[who], json={"to": to})
+
+
+def test_published_work_leaves_the_queue_as_done_with_its_chunks(api: Api) -> None:
+    team = build_team(api)
+    req = submitted(team)
+    api.ok(triage(team, req["id"], decision="accept", effort_hours=6))
+    [item] = items_for(api, req["id"])
+    split = api.ok(api.client.post(f"/v1/work-items/{item['id']}/chunks", headers=api.manager,
+                                   json={"chunks": [{"title": "Part 1", "effort_hours": 3,
+                                                     "target_on": future(5).date().isoformat()}]}),
+                   201)
+    chunk_id = split["chunks"][0]["id"]
+    api.ok(move(team, req["id"], "in_progress"))
+    assert queue_ids(team) == [chunk_id]
+
+    api.ok(move(team, req["id"], "published"))
+
+    assert queue_ids(team) == []
+    assert {i["id"]: i["status"] for i in items_for(api, req["id"])} == {
+        item["id"]: "done", chunk_id: "done"}
+    events = closed_events(api)
+    assert {(e["subject_id"], e["data"]["status"]) for e in events} == {
+        (str(item["id"]), "done"), (str(chunk_id), "done")}
+    assert all(e["data"]["request_id"] == req["id"] for e in events)
+    api.ok(move(team, req["id"], "done"))
+    assert len(closed_events(api)) == 2  # nothing left open to close again
+
+
+def test_withdrawn_work_leaves_the_queue_and_the_plan_as_declined(api: Api) -> None:
+    team = build_team(api)
+    req = submitted(team)
+    api.ok(triage(team, req["id"], decision="accept", effort_hours=3))
+    [item] = items_for(api, req["id"])
+    assert queue_ids(team) == [item["id"]]
+
+    api.ok(move(team, req["id"], "withdrawn", "priya"))
+
+    assert queue_ids(team) == []
+    assert items_for(api, req["id"])[0]["status"] == "declined"
+    [event] = closed_events(api)
+    assert (event["subject_id"], event["data"]["status"]) == (str(item["id"]), "declined")
+    assert "withdrawn" in event["data"]["reason"]
+    plan = api.ok(api.client.get(f"/v1/members/{team.olivia['id']}/plan",
+                                 headers=api.manager))
+    assert all(s["item_id"] != item["id"] for d in plan["days"] for s in d["slots"])
+
+
+def test_declining_a_request_declines_work_already_linked_to_it(api: Api) -> None:
+    team = build_team(api)
+    req = submitted(team)
+    linked = api.ok(api.client.post("/v1/work-items", headers=api.manager, json={
+        "title": "Early draft", "owner_id": team.olivia["id"], "effort_hours": 1,
+        "request_id": req["id"]}), 201)
+
+    api.ok(triage(team, req["id"], decision="decline", rationale="Not this quarter."))
+
+    assert queue_ids(team) == []
+    assert api.ok(api.client.get(f"/v1/work-items/{linked['id']}",
+                                 headers=api.manager))["status"] == "declined"
+    assert [e["subject_id"] for e in closed_events(api)] == [str(linked["id"])]

@@ -464,14 +464,65 @@ def test_a_late_chunk_is_deferred_to_a_new_target_never_handed_over(
     proposal = plate(api, owner)
 
     assert [(a["item_id"], a["action"]) for a in proposal["actions"]] == [(chunk_id, "defer")]
-    assert proposal["actions"][0]["new_deadline"] == "2027-01-05T10:36:00Z"
-    api.ok(apply(api, owner, proposal["token"]))
+    # It fits by 10:36 on Tuesday; a chunk is due by the end of its target day.
+    assert proposal["actions"][0]["new_deadline"] == "2027-01-06T00:00:00Z"
+    applied = api.ok(apply(api, owner, proposal["token"]))
     chunk = api.ok(api.client.get(f"/v1/work-items/{chunk_id}", headers=api.manager))
     assert (chunk["parent_id"], chunk["target_on"]) == (project["id"], "2027-01-05")
     [event] = events_of(api, "work_item.deferred")
     assert event["data"]["old_deadline"] == "2027-01-05T00:00:00+00:00"
     assert event["data"]["new_deadline"] == "2027-01-06T00:00:00+00:00"
+    assert applied["applied"][0]["new_deadline"] == "2027-01-06T00:00:00Z"
     assert plan(api, owner)["feasible"] is True
+
+
+def test_a_chunk_deferred_in_another_time_zone_agrees_in_answer_event_and_item(
+        api: Api) -> None:
+    owner = api.make_member(time_zone="America/New_York")
+    project = item(api, owner, "Project", 20, impact=5)
+    split = api.ok(api.client.post(f"/v1/work-items/{project['id']}/chunks", headers=api.manager,
+                                   json={"chunks": [{"title": "Part 1", "effort_hours": 8,
+                                                     "target_on": MONDAY}]}), 201)
+    chunk_id = split["chunks"][0]["id"]
+    proposal = plate(api, owner)
+    [action] = proposal["actions"]
+    assert action["action"] == "defer"
+
+    [applied] = api.ok(apply(api, owner, proposal["token"]))["applied"]
+
+    chunk = api.ok(api.client.get(f"/v1/work-items/{chunk_id}", headers=api.manager))
+    [event] = events_of(api, "work_item.deferred")
+    # The end of the new target day in New York, whichever way it is read.
+    day = chunk["target_on"]
+    assert chunk["deadline"] is None and day > MONDAY
+    assert applied["new_deadline"] == action["new_deadline"]
+    assert applied["new_deadline"].startswith(day[:8]) and applied["new_deadline"].endswith(
+        "T05:00:00Z")
+    assert event["data"]["new_deadline"] == applied["new_deadline"].replace("Z", "+00:00")
+    assert int(applied["new_deadline"][8:10]) == int(day[8:10]) + 1
+
+
+def test_a_work_item_for_an_unknown_request_is_422_and_writes_nothing(
+        api: Api, owner: dict[str, Any]) -> None:
+    before_items, before_events = item_count(api), count_events(api)
+
+    r = api.client.post("/v1/work-items", headers=api.manager, json={
+        "title": "Partner shout-out", "owner_id": owner["id"], "effort_hours": 2,
+        "request_id": 999})
+
+    assert "No request with id 999 to link." in assert_problem(r, 422)["detail"]
+    assert (item_count(api), count_events(api)) == (before_items, before_events)
+
+
+def test_patch_cannot_relink_a_work_item_to_a_request(api: Api, owner: dict[str, Any]) -> None:
+    made = item(api, owner, "Reply", 2)
+
+    r = api.client.patch(f"/v1/work-items/{made['id']}", headers=api.manager | {
+        "If-Match": '"v1"'}, json={"request_id": 999})
+
+    assert_problem(r, 422)
+    assert api.ok(api.client.get(f"/v1/work-items/{made['id']}",
+                                 headers=api.manager))["request_id"] is None
 
 
 def test_apply_rejects_a_plan_window_over_two_weeks_and_a_naive_after(
