@@ -50,8 +50,8 @@ def load(url: str, items: int) -> int:
             INSERT INTO work_item (version, created_at, updated_at, kind, request_id, owner_id,
                 title, status, impact, impact_is_derived, pillar_fit, effort_hours, deadline,
                 is_fixed, chunk_count, matrix_effort_hours, quadrant, queue_rank, sort_due)
-            SELECT 1, now(), now(), CASE WHEN g % 3 = 0 THEN 'request' ELSE 'initiative' END,
-                   CASE WHEN g % 3 = 0 THEN g END, owner, 'Item ' || g,
+            -- initiatives only: request-backed items would need request rows (foreign key)
+            SELECT 1, now(), now(), 'initiative', NULL, owner, 'Item ' || g,
                    CASE WHEN g % 10 = 0 THEN 'done' ELSE 'open' END, impact, false, false,
                    effort, deadline, g % 50 = 0, 0, effort, {QUADRANT}, {RANK},
                    COALESCE(deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')
