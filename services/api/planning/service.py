@@ -522,7 +522,7 @@ async def chunk_totals(session: AsyncSession, parent_ids: set[int]) -> dict[int,
     if not parent_ids:
         return {}
     stmt = select(WorkItem.id, WorkItem.chunk_count).where(col(WorkItem.id).in_(parent_ids))
-    return {pid: n for pid, n in (await session.exec(stmt)).all()}
+    return {pid: n for pid, n in (await session.exec(stmt)).all() if pid is not None}
 
 
 RANK_WORDS = {1: "quick win", 2: "quick win (medium impact)", 3: "major project",
@@ -632,7 +632,7 @@ async def open_queue(session: AsyncSession, owner_id: int, zone: ZoneInfo
     """One member's open queue in order, as light tuples (uses ix_work_item_queue_owner).
     A chunk is not started before the week leading to its target date, which spreads a
     project's chunks over the weeks they were planned for."""
-    stmt = (select(*QUEUE_COLUMNS)
+    stmt = (select(*QUEUE_COLUMNS)  # type: ignore[call-overload]
             .where(WorkItem.owner_id == owner_id, WorkItem.status == WorkItemStatus.open,
                    col(WorkItem.queue_rank) < SPLIT_RANK)
             .order_by(*QUEUE_ORDER))
@@ -922,7 +922,7 @@ async def _teammate_room(session: AsyncSession, inputs: PlanInputs) -> list[Room
                           WorkItem.status == WorkItemStatus.open,
                           col(WorkItem.queue_rank) < SPLIT_RANK,
                           col(WorkItem.sort_due) < inputs.end)
-                   .group_by(WorkItem.owner_id))
+                   .group_by(col(WorkItem.owner_id)))
     demand: dict[int, float] = dict((await session.exec(demand_stmt)).all())
     rooms = []
     for teammate_id, zone_name, _ in teammates:

@@ -55,7 +55,7 @@ async def _expire_and_reclaim(url: str) -> tuple[list[int], int]:
             claimed = await webhooks.claim(session)
             none_left = await webhooks.claim(session)
             assert none_left == []
-            await session.exec(update(WebhookDelivery).values(  # type: ignore[call-overload]
+            await session.exec(update(WebhookDelivery).values(
                 claimed_until=utcnow() - timedelta(seconds=1)))
             await session.commit()
             again = await webhooks.claim(session)

@@ -97,7 +97,7 @@ def test_bad_submissions_are_rejected_and_write_nothing(api: Api) -> None:
     team = build_team(api)
     before = count_events(api)
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"deadline_at": past, "desired_publish_at": None}, "deadline_at"),
         ({"desired_publish_at": past}, "desired_publish_at"),
         ({"networks": ["myspace"]}, "myspace"),

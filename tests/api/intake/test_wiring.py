@@ -142,10 +142,10 @@ def test_the_request_shows_its_experiments_latest_verdict_and_tells_followers(ap
                          alternative={"kind": "ab_test"}))
     exp_id = body["experiments"][0]["id"]
     api.ok(api.client.post(f"/v1/experiments/{exp_id}/start", headers=api.manager))
-    exp = api.ok(api.observe(exp_id, [
+    api.observe(exp_id, [
         {"arm": "team", "post_id": "t1", "impressions": 1000, "engagements": 40},
-        {"arm": "stakeholder", "post_id": "s1", "impressions": 1000, "engagements": 20}]) and
-        api.client.get(f"/v1/experiments/{exp_id}", headers=api.manager))
+        {"arm": "stakeholder", "post_id": "s1", "impressions": 1000, "engagements": 20}])
+    exp = api.ok(api.client.get(f"/v1/experiments/{exp_id}", headers=api.manager))
     evaluator = api.service_key("experiments:read", "verdicts:write")
     api.ok(api.client.post(f"/v1/experiments/{exp_id}/verdicts", headers=evaluator, json={
         "data_version": exp["data_version"], "look": 1, "info_fraction": 1.0,
