@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -20,7 +19,8 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.reports import ADMIN_URL, admin, free_port, wrk  # noqa: E402
+from bench.common import CLI, serve  # noqa: E402
+from bench.reports import ADMIN_URL, admin, wrk  # noqa: E402
 from services.api.auth import hash_secret, new_secret  # noqa: E402
 from services.api.db import make_sync_engine, migrate  # noqa: E402
 from services.api.reports.periods import quarter_bounds, quarter_of  # noqa: E402
@@ -101,48 +101,35 @@ def main() -> None:
     name = f"sp_bench_triage_{uuid.uuid4().hex[:8]}"
     admin(f'CREATE DATABASE "{name}"')
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    server = None
     try:
         migrate(url)
         key = load(url)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "DB_POOL_SIZE": "10"}
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from services.api.cli import main; main()", "serve",
-             "--port", str(port), "--workers", str(args.workers), "--no-migrate"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.2)
-        headers = {"Authorization": f"Bearer {key}"}
-        start, end = quarter_bounds(quarter_of(datetime.now(UTC).date() - timedelta(days=92)))
-        owner = httpx2.get(f"{base}/v1/members?limit=1", headers=headers).json()["items"][0]
-        print(f"quarter {start} to {end}; workers={args.workers}, 8 concurrent clients, "
-              f"{args.seconds} s each; machine: {os.cpu_count()} CPUs, load average "
-              f"{os.getloadavg()[0]:.1f}")
-        for label, params in (("all networks", {}), ("one owner", {"owner_id": owner["id"]})):
-            report = httpx2.post(f"{base}/v1/reports", headers=headers, json={
-                "name": label, "period_from": str(start), "period_to": str(end),
-                "sections": [{"kind": "requests", "params": params}]}).json()
-            target = f"{base}/v1/reports/{report['id']}/render"
-            total = httpx2.get(target, headers=headers).json()["sections"][0]["rows"][-1]
-            print(f"  requests section, {label}: {total[1]:,} requests in the quarter, "
-                  f"medians {total[-2]} h to triage, {total[-1]} h to first update")
-            wrk(target, key, 2, 8)  # warm up
-            alone = wrk(target, key, 4, 1)
-            print(f"  render, {label}, 1 client: p50 {alone['p50']:.1f} ms (service time)")
-            f = wrk(target, key, args.seconds, 8)
-            print(f"  render, {label}: {f['rps']:.0f} req/s, p50 {f['p50']:.1f} ms, "
-                  f"p99 {f['p99']:.1f} ms, non-2xx {f['non2xx']:.0f}")
+        argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.workers),
+                "--no-migrate"]
+        env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+        with serve(argv, env=env, ready_path="/readyz") as api:
+            base = api.url
+            headers = {"Authorization": f"Bearer {key}"}
+            start, end = quarter_bounds(quarter_of(datetime.now(UTC).date() - timedelta(days=92)))
+            owner = httpx2.get(f"{base}/v1/members?limit=1", headers=headers).json()["items"][0]
+            print(f"quarter {start} to {end}; workers={args.workers}, 8 concurrent clients, "
+                  f"{args.seconds} s each; machine: {os.cpu_count()} CPUs, load average "
+                  f"{os.getloadavg()[0]:.1f}")
+            for label, params in (("all networks", {}), ("one owner", {"owner_id": owner["id"]})):
+                report = httpx2.post(f"{base}/v1/reports", headers=headers, json={
+                    "name": label, "period_from": str(start), "period_to": str(end),
+                    "sections": [{"kind": "requests", "params": params}]}).json()
+                target = f"{base}/v1/reports/{report['id']}/render"
+                total = httpx2.get(target, headers=headers).json()["sections"][0]["rows"][-1]
+                print(f"  requests section, {label}: {total[1]:,} requests in the quarter, "
+                      f"medians {total[-2]} h to triage, {total[-1]} h to first update")
+                wrk(target, key, 2, 8)  # warm up
+                alone = wrk(target, key, 4, 1)
+                print(f"  render, {label}, 1 client: p50 {alone['p50']:.1f} ms (service time)")
+                f = wrk(target, key, args.seconds, 8)
+                print(f"  render, {label}: {f['rps']:.0f} req/s, p50 {f['p50']:.1f} ms, "
+                      f"p99 {f['p99']:.1f} ms, non-2xx {f['non2xx']:.0f}")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import CLI, serve  # noqa: E402
 from services.api.auth import hash_secret, new_secret  # noqa: E402
 from services.api.db import make_sync_engine, migrate  # noqa: E402
 from services.api.reports.periods import quarter_bounds, quarter_of  # noqa: E402
@@ -112,12 +112,6 @@ def load(url: str) -> str:
     return secret
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wrk(url: str, key: str, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
         ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency",
@@ -192,64 +186,51 @@ def main() -> None:
     name = f"sp_bench_reports_{uuid.uuid4().hex[:8]}"
     admin(f'CREATE DATABASE "{name}"')
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    server = None
     try:
         migrate(url)
         key = load(url)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "DB_POOL_SIZE": "10"}
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from services.api.cli import main; main()", "serve",
-             "--port", str(port), "--workers", str(args.workers), "--no-migrate"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.2)
-        today = datetime.now(UTC).date()
-        quarter = quarter_of(quarter_bounds(quarter_of(today))[0] - timedelta(days=1))
-        perf_url = (f"{base}/v1/reports/performance?quarter={quarter}&sort=engagement_rate"
-                    "&limit=20")
-        rows = httpx2.get(perf_url, headers={"Authorization": f"Bearer {key}"}).json()
-        print(f"quarter {quarter}: {rows['totals']['posts']:,} posts in the performance "
-              f"report; workers={args.workers}, 8 concurrent clients, {args.seconds} s each")
-        targets = [
-            ("post performance (quarter, sort=engagement_rate, top 20)", perf_url),
-            ("post performance, tag filter + sort=impressions",
-             f"{base}/v1/reports/performance?quarter={quarter}&tag=launch&sort=impressions"),
-            ("network profiles (quarter vs previous, goals)",
-             f"{base}/v1/reports/profiles?quarter={quarter}"),
-            ("trends (quarter vs previous, all metrics)",
-             f"{base}/v1/reports/trends?quarter={quarter}"),
-        ]
-        print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-              "(other processes share these CPUs; figures below include their contention)")
-        for label, target in targets:
-            wrk(target, key, 3, 8)  # warm up
-            alone = wrk(target, key, 5, 1)
-            print(f"  {label}: 1 client: p50 {alone['p50']:.1f} ms (service time)")
-            f = wrk(target, key, args.seconds, 8)
-            verdict = "OK" if f["p99"] < 300 and not f["non2xx"] else "MISSED"
-            print(f"  {label}: {f['rps']:.0f} req/s, p50 {f['p50']:.1f} ms, "
-                  f"p99 {f['p99']:.1f} ms, non-2xx {f['non2xx']:.0f}  [{verdict} p99 < 300 ms]")
-        rounds = [(1, 1, "new posts"), (4, 11, "next 10 days of the same posts")]
-        for clients, first_day, what in rounds:
-            sent, elapsed = asyncio.run(upsert_throughput(
-                base, key, batches=40, clients=clients, posts_per_batch=100,
-                snaps_per_post=10, first_day=first_day))
-            rate = sent / elapsed
-            print(f"  bulk upsert ({what}), {clients} client(s), 1,000 snapshots per call: "
-                  f"{sent:,} snapshots in {elapsed:.1f} s = {rate:,.0f} snapshots/s  "
-                  f"[{'OK' if rate >= 5000 else 'MISSED'} >= 5,000/s]")
-        print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
+        argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.workers),
+                "--no-migrate"]
+        env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+        with serve(argv, env=env, ready_path="/readyz") as api:
+            base = api.url
+            today = datetime.now(UTC).date()
+            quarter = quarter_of(quarter_bounds(quarter_of(today))[0] - timedelta(days=1))
+            perf_url = (f"{base}/v1/reports/performance?quarter={quarter}&sort=engagement_rate"
+                        "&limit=20")
+            rows = httpx2.get(perf_url, headers={"Authorization": f"Bearer {key}"}).json()
+            print(f"quarter {quarter}: {rows['totals']['posts']:,} posts in the performance "
+                  f"report; workers={args.workers}, 8 concurrent clients, {args.seconds} s each")
+            targets = [
+                ("post performance (quarter, sort=engagement_rate, top 20)", perf_url),
+                ("post performance, tag filter + sort=impressions",
+                 f"{base}/v1/reports/performance?quarter={quarter}&tag=launch&sort=impressions"),
+                ("network profiles (quarter vs previous, goals)",
+                 f"{base}/v1/reports/profiles?quarter={quarter}"),
+                ("trends (quarter vs previous, all metrics)",
+                 f"{base}/v1/reports/trends?quarter={quarter}"),
+            ]
+            print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+                  "(other processes share these CPUs; figures below include their contention)")
+            for label, target in targets:
+                wrk(target, key, 3, 8)  # warm up
+                alone = wrk(target, key, 5, 1)
+                print(f"  {label}: 1 client: p50 {alone['p50']:.1f} ms (service time)")
+                f = wrk(target, key, args.seconds, 8)
+                verdict = "OK" if f["p99"] < 300 and not f["non2xx"] else "MISSED"
+                print(f"  {label}: {f['rps']:.0f} req/s, p50 {f['p50']:.1f} ms, "
+                      f"p99 {f['p99']:.1f} ms, non-2xx {f['non2xx']:.0f}  [{verdict} p99 < 300 ms]")
+            rounds = [(1, 1, "new posts"), (4, 11, "next 10 days of the same posts")]
+            for clients, first_day, what in rounds:
+                sent, elapsed = asyncio.run(upsert_throughput(
+                    base, key, batches=40, clients=clients, posts_per_batch=100,
+                    snaps_per_post=10, first_day=first_day))
+                rate = sent / elapsed
+                print(f"  bulk upsert ({what}), {clients} client(s), 1,000 snapshots per call: "
+                      f"{sent:,} snapshots in {elapsed:.1f} s = {rate:,.0f} snapshots/s  "
+                      f"[{'OK' if rate >= 5000 else 'MISSED'} >= 5,000/s]")
+            print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
         if not args.keep:
             admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
