@@ -47,6 +47,7 @@ from services.api.planning.schemas import (
     WorkItemPublic,
     WorkItemUpdate,
 )
+from services.api.team import service as team
 from shared.schemas import Page
 
 router = APIRouter(prefix="/v1")
@@ -243,7 +244,7 @@ def _schedule(view: service.ScheduleView) -> SchedulePublic:
 @router.get("/members/{member_id}/schedule", tags=["planning"],
             summary="Read a member's weekly blocks", responses=problems(401, 403, 404))
 async def read_schedule(member_id: int, session: SessionDep, _: StaffKey) -> SchedulePublic:
-    member = await service.get_member(session, member_id)
+    member = await team.get_member(session, member_id)
     return _schedule(await service.get_schedule(session, member))
 
 
@@ -267,7 +268,7 @@ async def log_disruption(member_id: int, body: DisruptionCreate, session: Sessio
     """Unplanned work (a post went viral): it uses the day's buffer first, then planned time.
     The answer lists what moved in that week's plan."""
     row = await service.log_disruption(session, member_id, body, actor=me)
-    member = await service.get_member(session, member_id)
+    member = await team.get_member(session, member_id)
     zone = (await service.get_schedule(session, member)).time_zone
     day = row.started_at.astimezone(ZoneInfo(zone)).date()
     monday = day.fromordinal(day.toordinal() - day.weekday())

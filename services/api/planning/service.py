@@ -41,6 +41,7 @@ from services.api.planning.schemas import (
     WorkItemCreate,
     WorkItemUpdate,
 )
+from services.api.team.service import get_member  # one load-or-404 for members
 
 SETTINGS_ID = 1
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -161,13 +162,6 @@ async def update_settings(session: AsyncSession, data: SettingsUpdate, *, if_mat
 
 
 # Work items
-
-
-async def get_member(session: AsyncSession, member_id: int) -> Member:
-    member = await session.get(Member, member_id)
-    if member is None:
-        raise NotFound(f"No member with id {member_id}.")
-    return member
 
 
 async def _owner(session: AsyncSession, member_id: int) -> Member:
