@@ -12,7 +12,11 @@ class HasVersion(Protocol):
 
 
 def etag(obj: HasVersion) -> str:
-    return f'"v{obj.version}"'
+    return etag_of(obj.version)
+
+
+def etag_of(version: int) -> str:
+    return f'"v{version}"'
 
 
 def require_if_match(

@@ -28,9 +28,12 @@ class IdempotencyMiddleware:
         self.ttl = timedelta(hours=ttl_hours)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers", []))
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
         key_raw = headers.get(b"idempotency-key")
-        if scope["type"] != "http" or scope["method"] != "POST" or key_raw is None:
+        if key_raw is None:
             await self.app(scope, receive, send)
             return
         key = key_raw.decode("latin-1").strip()

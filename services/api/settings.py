@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # from 0.6 s to 0.13 s at 16 clients when the pool grew from 10 to 20. Keep it at least at
     # the concurrent requests one process serves.
     db_pool_size: int = Field(default=30, description="PostgreSQL connections per process.")
+    auth_cache_seconds: float = Field(
+        default=5.0, description="How long a process trusts a key it has looked up; a key "
+        "revoked in another worker process still works there for up to this long. 0: off.")
     log_level: str = Field(default="INFO")
     share_secret: str | None = Field(
         default=None,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.abtest.stats import required_sample_size_proportions
+from services.abtest.sizing import required_sample_size_proportions
 from services.api.auth import Principal
 from services.api.db import utcnow
 from services.api.errors import AppError, Conflict, InvalidTransition, NotFound, Unprocessable

@@ -75,9 +75,13 @@ async def list_api_keys(session: SessionDep, _: ManagerKey, request: Request, re
 
 @router.post("/api-keys/{key_id}/revoke", summary="Revoke an API key",
              responses=problems(401, 403, 404))
-async def revoke_api_key(key_id: int, session: SessionDep, me: ManagerKey) -> ApiKeyPublic:
-    """From now on the key gets 401. Revoking an already revoked key changes nothing."""
-    return _public(await service.revoke_key(session, key_id, actor=me))
+async def revoke_api_key(key_id: int, session: SessionDep, me: ManagerKey,
+                         request: Request) -> ApiKeyPublic:
+    """From now on the key gets 401 (other API worker processes follow within
+    `AUTH_CACHE_SECONDS`). Revoking an already revoked key changes nothing."""
+    key = await service.revoke_key(session, key_id, actor=me)
+    request.app.state.key_cache.evict(key_id)
+    return _public(key)
 
 
 @router.get("/me", summary="Who am I?", responses=problems(401))

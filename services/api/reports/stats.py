@@ -4,8 +4,6 @@ per-post counts, a delta-method z-test for engagement rate, and Holm's correctio
 import math
 from dataclasses import dataclass
 
-from scipy import stats
-
 MIN_POSTS = 5
 
 
@@ -70,6 +68,9 @@ def compare_counts(current: LogAgg, previous: LogAgg) -> TestResult:
     m0, s0 = previous.log_mean_sd()
     if s1 == 0 and s0 == 0:
         return TestResult(1.0 if m1 == m0 else 0.0, method)
+    # Imported here: SciPy adds about 70 MB to a process, and only trend reports need it.
+    from scipy import stats
+
     p = stats.ttest_ind_from_stats(m1, s1, current.n, m0, s0, previous.n, equal_var=False).pvalue
     return TestResult(float(p), method)
 
@@ -84,7 +85,7 @@ def compare_rates(current: RatioAgg, previous: RatioAgg) -> TestResult:
     diff = (current.e / current.i) - (previous.e / previous.i)
     if se == 0:
         return TestResult(1.0 if diff == 0 else 0.0, method)
-    return TestResult(float(2 * stats.norm.sf(abs(diff) / se)), method)
+    return TestResult(math.erfc(abs(diff) / se / math.sqrt(2.0)), method)  # 2 P(Z > |z|)
 
 
 def holm(p_values: list[float | None]) -> list[float | None]:

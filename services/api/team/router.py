@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
 from services.api.auth import ManagerKey, PersonKey
-from services.api.concurrency import IfMatch, etag
-from services.api.db import SessionDep, utcnow
+from services.api.concurrency import IfMatch, etag, etag_of
+from services.api.db import Row, SessionDep, utcnow
 from services.api.errors import problems
 from services.api.models import Member, MemberRole, Network, NetworkOwnership, Pillar, Purpose
 from services.api.pagination import CursorParam, Limit, paginate
@@ -48,58 +48,21 @@ def _network(n: Network, owner: Member | None) -> NetworkPublic:
                          owner=_summary(owner), created_at=n.created_at, updated_at=n.updated_at)
 
 
+def _owner_of(row: Row) -> MemberSummary | None:
+    """The owner from a `service.network_with_owner` row."""
+    if row["owner_id"] is None:
+        return None
+    return MemberSummary(id=row["owner_id"], name=row["owner_name"], email=row["owner_email"],
+                         role=row["owner_role"])
+
+
 def _pillar(p: Pillar, networks: list[str]) -> PillarPublic:
     return PillarPublic(id=p.id or 0, quarter=p.quarter, name=p.name, description=p.description,
                         networks=networks, audiences=p.audiences, created_at=p.created_at,
                         updated_at=p.updated_at)
 
 
-# Members
-
-
-@router.post("/members", status_code=201, tags=["team"], summary="Add a member",
-             responses=problems(401, 403, 409, 422))
-async def create_member(body: MemberCreate, session: SessionDep, me: ManagerKey,
-                        response: Response) -> MemberPublic:
-    """Add a stakeholder, strategist or manager. Emails are unique (case-insensitive)."""
-    member = await service.create_member(session, body, actor=me)
-    response.headers["ETag"] = etag(member)
-    response.headers["Location"] = f"/v1/members/{member.id}"
-    return _member(member)
-
-
-@router.get("/members", tags=["team"], summary="List members",
-            responses=problems(401, 403, 422))
-async def list_members(session: SessionDep, _: PersonKey, request: Request, response: Response,
-                       role: MemberRole | None = None, active: bool | None = None,
-                       limit: Limit = 50, cursor: CursorParam = None) -> Page[MemberPublic]:
-    """Members in id order, optionally only one role or only (in)active ones."""
-    return await paginate(session, service.list_members_query(role, active),
-                          order=[(col(Member.id), False)], key=lambda m: [m.id],
-                          convert=_member, limit=limit, cursor=cursor, request=request,
-                          response=response)
-
-
-@router.get("/members/{member_id}", tags=["team"], summary="Read a member",
-            responses=problems(401, 403, 404))
-async def read_member(member_id: int, session: SessionDep, _: PersonKey,
-                      response: Response) -> MemberPublic:
-    member = await service.get_member(session, member_id)
-    response.headers["ETag"] = etag(member)
-    return _member(member)
-
-
-@router.patch("/members/{member_id}", tags=["team"], summary="Change a member",
-              responses=problems(401, 403, 404, 409, 412, 422, 428))
-async def update_member(member_id: int, body: MemberUpdate, session: SessionDep, me: ManagerKey,
-                        if_match: IfMatch, response: Response) -> MemberPublic:
-    """Change fields you send; send the ETag you read as If-Match."""
-    member = await service.update_member(session, member_id, body, if_match=if_match, actor=me)
-    response.headers["ETag"] = etag(member)
-    return _member(member)
-
-
-# Networks and ownership
+# Networks, their owners and routing (first: routes match in order, these are the hottest)
 
 
 @router.post("/networks", status_code=201, tags=["networks"], summary="Add a network",
@@ -131,12 +94,14 @@ async def list_networks(session: SessionDep, _: PersonKey, request: Request, res
 
 @router.get("/networks/{slug}", tags=["networks"], summary="Read a network and its owner",
             responses=problems(401, 403, 404))
-async def read_network(slug: str, session: SessionDep, _: PersonKey,
+async def read_network(slug: str, _: PersonKey, request: Request,
                        response: Response) -> NetworkPublic:
     """The network with its current owner: who to talk to about it."""
-    network, owner = await service.network_with_owner(session, slug, utcnow().date())
-    response.headers["ETag"] = etag(network)
-    return _network(network, owner)
+    row = await service.network_with_owner(request.app.state.direct, slug, utcnow().date())
+    response.headers["ETag"] = etag_of(row["version"])
+    return NetworkPublic(slug=row["slug"], name=row["name"], purpose=row["purpose"],
+                         audience=row["audience"], owner=_owner_of(row),
+                         created_at=row["created_at"], updated_at=row["updated_at"])
 
 
 @router.patch("/networks/{slug}", tags=["networks"], summary="Change a network",
@@ -184,7 +149,7 @@ async def list_owners(slug: str, session: SessionDep, _: PersonKey, request: Req
 @router.get("/routing", tags=["networks"], summary="Who owns these networks?",
             responses=problems(401, 403, 422))
 async def route_networks(
-    session: SessionDep, _: PersonKey,
+    _: PersonKey, request: Request,
     network: Annotated[list[Annotated[str, Query(pattern=SLUG_PATTERN)]],
                        Query(min_length=1, max_length=50,
                              description="Network slugs; repeat the parameter.")],
@@ -192,9 +157,54 @@ async def route_networks(
 ) -> Routing:
     """The owner of each network, in the order asked: who to talk to about TikTok."""
     day = on or utcnow().date()
-    routes = await service.route(session, network, day)
-    return Routing(on=day, routes=[Route(network=n.slug, purpose=n.purpose, owner=_summary(o))
-                                   for n, o in routes])
+    rows = await service.route(request.app.state.direct, network, day)
+    return Routing(on=day, routes=[Route(network=r["slug"], purpose=r["purpose"],
+                                         owner=_owner_of(r)) for r in rows])
+
+
+# Members
+
+
+@router.post("/members", status_code=201, tags=["team"], summary="Add a member",
+             responses=problems(401, 403, 409, 422))
+async def create_member(body: MemberCreate, session: SessionDep, me: ManagerKey,
+                        response: Response) -> MemberPublic:
+    """Add a stakeholder, strategist or manager. Emails are unique (case-insensitive)."""
+    member = await service.create_member(session, body, actor=me)
+    response.headers["ETag"] = etag(member)
+    response.headers["Location"] = f"/v1/members/{member.id}"
+    return _member(member)
+
+
+@router.get("/members", tags=["team"], summary="List members",
+            responses=problems(401, 403, 422))
+async def list_members(session: SessionDep, _: PersonKey, request: Request, response: Response,
+                       role: MemberRole | None = None, active: bool | None = None,
+                       limit: Limit = 50, cursor: CursorParam = None) -> Page[MemberPublic]:
+    """Members in id order, optionally only one role or only (in)active ones."""
+    return await paginate(session, service.list_members_query(role, active),
+                          order=[(col(Member.id), False)], key=lambda m: [m.id],
+                          convert=_member, limit=limit, cursor=cursor, request=request,
+                          response=response)
+
+
+@router.get("/members/{member_id}", tags=["team"], summary="Read a member",
+            responses=problems(401, 403, 404))
+async def read_member(member_id: int, session: SessionDep, _: PersonKey,
+                      response: Response) -> MemberPublic:
+    member = await service.get_member(session, member_id)
+    response.headers["ETag"] = etag(member)
+    return _member(member)
+
+
+@router.patch("/members/{member_id}", tags=["team"], summary="Change a member",
+              responses=problems(401, 403, 404, 409, 412, 422, 428))
+async def update_member(member_id: int, body: MemberUpdate, session: SessionDep, me: ManagerKey,
+                        if_match: IfMatch, response: Response) -> MemberPublic:
+    """Change fields you send; send the ETag you read as If-Match."""
+    member = await service.update_member(session, member_id, body, if_match=if_match, actor=me)
+    response.headers["ETag"] = etag(member)
+    return _member(member)
 
 
 # Pillars

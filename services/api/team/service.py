@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.auth import Principal
 from services.api.concurrency import check_if_match
-from services.api.db import utcnow
+from services.api.db import Direct, Row, utcnow
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.events import service as events
 from services.api.models import Member, MemberRole, Network, NetworkOwnership, Pillar, PillarNetwork
@@ -111,23 +111,32 @@ def _owned_on(day: Any) -> Any:
     )
 
 
-# The hottest read of the API, built once (see auth.KEY_BY_HASH for why).
-NETWORK_WITH_OWNER = (
-    select(Network, Member)
-    .outerjoin(NetworkOwnership, (col(NetworkOwnership.network_id) == Network.id)
-               & _owned_on(bindparam("day")))
-    .outerjoin(Member, col(Member.id) == NetworkOwnership.member_id)
-    .where(Network.slug == bindparam("slug"))
-)
+def _networks_with_owners(where: Any) -> Any:
+    """Networks with their owner on the `day` parameter (`owner_*` columns, null if none)."""
+    return (
+        select(Network.slug, Network.name, Network.purpose,  # type: ignore[call-overload]
+               Network.audience, Network.version, Network.created_at, Network.updated_at,
+               col(Member.id).label("owner_id"), col(Member.name).label("owner_name"),
+               col(Member.email).label("owner_email"), col(Member.role).label("owner_role"))
+        .outerjoin(NetworkOwnership, (col(NetworkOwnership.network_id) == Network.id)
+                   & _owned_on(bindparam("day")))
+        .outerjoin(Member, col(Member.id) == NetworkOwnership.member_id)
+        .where(where)
+    )
 
 
-async def network_with_owner(session: AsyncSession, slug: str,
-                             day: date) -> tuple[Network, Member | None]:
-    """The network and its owner on `day`, in one round trip."""
-    row = (await session.exec(NETWORK_WITH_OWNER, params={"slug": slug, "day": day})).first()
+# The hottest reads of the API: built once, run directly on the driver (see db.Direct).
+NETWORK_WITH_OWNER = _networks_with_owners(Network.slug == bindparam("slug"))
+NETWORKS_WITH_OWNERS = _networks_with_owners(
+    col(Network.slug).in_(bindparam("slugs", expanding=True)))
+
+
+async def network_with_owner(direct: Direct, slug: str, day: date) -> Row:
+    """The network and its owner on `day`, in one query."""
+    row = await direct.one(NETWORK_WITH_OWNER, {"slug": slug, "day": day})
     if row is None:
         raise NotFound(f"No network with slug '{slug}'.")
-    return row[0], row[1]
+    return row
 
 
 async def owners_on(session: AsyncSession, network_ids: Sequence[int],
@@ -229,17 +238,15 @@ def ownership_history_query(network_id: int) -> Any:
             .where(NetworkOwnership.network_id == network_id))
 
 
-async def route(session: AsyncSession, slugs: Sequence[str],
-                day: date) -> list[tuple[Network, Member | None]]:
-    """Who to talk to about each network, in the order asked."""
+async def route(direct: Direct, slugs: Sequence[str], day: date) -> list[Row]:
+    """Who to talk to about each network (rows as `network_with_owner`), in the order asked."""
     wanted = list(dict.fromkeys(slugs))
-    networks = {n.slug: n for n in (await session.exec(
-        select(Network).where(col(Network.slug).in_(wanted)))).all()}
-    unknown = [s for s in wanted if s not in networks]
+    found = {r["slug"]: r for r in await direct.all(NETWORKS_WITH_OWNERS,
+                                                   {"slugs": wanted, "day": day})}
+    unknown = [s for s in wanted if s not in found]
     if unknown:
         raise Unprocessable(f"Unknown network(s): {', '.join(unknown)}.")
-    owners = await owners_on(session, [n.id for n in networks.values() if n.id], day)
-    return [(networks[s], owners.get(networks[s].id or 0)) for s in wanted]
+    return [found[s] for s in wanted]
 
 
 # Pillars
