@@ -2,6 +2,7 @@
 PostgreSQL with a realistic team, 32 concurrent clients, median of three wrk runs each.
 
     python bench/api_reads.py [--seconds 8] [--connections 32] [--workers 1]
+                              [--auth-cache-seconds S]   (0: look the key up on every request)
 """
 
 import argparse
@@ -53,6 +54,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--auth-cache-seconds", type=float, default=None,
+                        help="AUTH_CACHE_SECONDS for the API (default: the API's own default)")
     args = parser.parse_args()
 
     with scratch_database("bench_reads") as url:
@@ -67,8 +70,10 @@ def main() -> None:
                 wrk(bare.url + "/bare", connections=args.connections, seconds=args.seconds,
                     headers={}) for _ in range(3)])
         api_argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.workers)]
-        with serve(api_argv, env={"DATABASE_URL": url, "LOG_LEVEL": "WARNING"},
-                   ready_path="/readyz") as api:
+        api_env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+        if args.auth_cache_seconds is not None:
+            api_env["AUTH_CACHE_SECONDS"] = str(args.auth_cache_seconds)
+        with serve(api_argv, env=api_env, ready_path="/readyz") as api:
             for name, path in [("GET /v1/networks/tiktok", "/v1/networks/tiktok"),
                                ("GET /v1/routing (3 networks)",
                                 "/v1/routing?network=tiktok&network=linkedin&network=net7")]:
@@ -78,8 +83,10 @@ def main() -> None:
             peak = api.peak_rss_mb()
 
     bare_rps = results["bare async endpoint"].rps
+    cache = ("default" if args.auth_cache_seconds is None
+             else f"{args.auth_cache_seconds:g} s")
     print(f"{args.connections} clients, {args.seconds}s x3 (median), API workers: "
-          f"{args.workers}, PostgreSQL")
+          f"{args.workers}, key cache: {cache}, PostgreSQL")
     print(f"{'endpoint':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of bare':>8} {'errors':>7}")
     for name, r in results.items():
         print(f"{name:32} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
