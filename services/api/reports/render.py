@@ -74,7 +74,7 @@ def svg_chart(chart: Chart) -> str:
                      f'class="bar-label">{escape(bar.label)}</text>')
         parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 1):.1f}" '
                      f'height="{row_h - 6}" fill="{color}"><title>{escape(bar.label)}: '
-                     f"{bar.value:,.2f}{escape(chart.unit)}</title></rect>")
+                     f"{_exact(bar.value)}{escape(chart.unit)}</title></rect>")
         shown = f"{bar.value:,.1f}" if chart.unit == "%" or abs(bar.value) < 100 \
             else f"{bar.value:,.0f}"
         parts.append(f'<text x="{max(x1, x(0)) + 4:.1f}" y="{y + 14}" class="bar-value">'
@@ -102,6 +102,11 @@ section{break-inside:avoid-page}
 @media print{body{margin:0;max-width:none;font-size:11px}section{break-inside:avoid}
 h2{break-after:avoid}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
+
+
+def _exact(value: float) -> str:
+    """A bar's value in its tooltip: whole counts without decimals (1, not 1.00)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _fmt(column: str, value: Any) -> tuple[str, bool]:

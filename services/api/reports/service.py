@@ -344,14 +344,23 @@ async def trends(session: AsyncSession, f: Filters, *, metrics: list[TrendMetric
                                                   stale_after_hours=stale_after_hours))
 
 
+def _value(v: float | None) -> str:
+    return "no impressions" if v is None else f"{v:,.4g}"
+
+
 def _sentence(slug: str, c: dict[str, Any], change: float | None, large: bool, credible: bool,
               p_adj: float | None) -> str:
     what = ("engagement rate" if c["metric"] is TrendMetric.engagement_rate
             else f"{c['metric'].value.replace('_', ' ')} per post")
     subject = f"{what.capitalize()} of {slug} {c['ctype']} posts"
-    if c["test"].p_value is None or change is None:
+    if min(c["n1"], c["n0"]) < stats.MIN_POSTS:
         return (f"{subject}: not enough posts to compare ({c['n1']} now, {c['n0']} before; "
                 f"{stats.MIN_POSTS} needed on each side).")
+    if c["test"].p_value is None or change is None:
+        # Enough posts, but nothing to take a percentage of: the earlier value is zero (image
+        # posts have no video views) or a rate has no impressions under it.
+        return (f"{subject}: no change to measure, {_value(c['cur'])} now against "
+                f"{_value(c['prev'])} before ({c['n1']} posts vs {c['n0']}).")
     direction = "rose" if change > 0 else "fell"
     body = f"{subject} {direction} {abs(change):.0f}% ({c['n1']} posts vs {c['n0']})"
     if large and credible:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -114,6 +115,8 @@ def test_share_link_opens_that_report_without_a_key(api: Api, report: dict[str, 
     html = api.client.get(f"/v1/shared/{token}.html")
     assert html.status_code == 200 and "<svg" in html.text
     assert "<script>alert" not in html.text  # escaped
+    tooltips = re.findall(r"<title>[^<]*: ([-\d,.]+)[^<]*</title>", html.text)
+    assert tooltips and not any(t.endswith(".00") for t in tooltips)  # counts read "1", not "1.00"
     assert api.client.get(f"/v1/shared/{token}.csv").text.startswith("# report")
     # The token is not a key: it opens nothing else.
     bearer = {"Authorization": f"Bearer {token}"}

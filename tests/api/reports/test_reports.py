@@ -162,17 +162,32 @@ def test_trends_flag_a_large_credible_shift_and_not_noise(api: Api) -> None:
     assert tiktok["p_adjusted"] == pytest.approx(min(1.0, 2 * expected), rel=1e-6)
 
 
-def test_too_few_posts_are_never_flagged(api: Api) -> None:
+def tiktok_shorts_q3_then_q4(api: Api, *, n: int, before: float, after: float) -> None:
+    """n TikTok shorts in 2025-Q3 with median `before` video views, n in Q4 around `after`."""
     api.make_network("tiktok")
-    load(api, shifted_views("tiktok", "short", start=Q3, days=90, n=3, median_views=100,
+    load(api, shifted_views("tiktok", "short", start=Q3, days=90, n=n, median_views=before,
                             seed=1, prefix="b")
-         + shifted_views("tiktok", "short", start=Q4, days=90, n=3, median_views=9000,
+         + shifted_views("tiktok", "short", start=Q4, days=90, n=n, median_views=after,
                          seed=2, prefix="n"))
+
+
+def test_too_few_posts_are_never_flagged(api: Api) -> None:
+    tiktok_shorts_q3_then_q4(api, n=3, before=100, after=9000)
     report = api.ok(api.client.get("/v1/reports/trends?from=2025-10-01&to=2025-12-29",
                                    headers=api.manager))
     assert report["signals"] == []
     assert all(c["p_value"] is None for c in report["cells"])
     assert "not enough posts" in report["cells"][0]["sentence"]
+
+
+def test_a_metric_that_was_zero_before_says_so_instead_of_too_few_posts(api: Api) -> None:
+    tiktok_shorts_q3_then_q4(api, n=8, before=0, after=0)
+    report = api.ok(api.client.get("/v1/reports/trends?quarter=2025-Q4&metric=video_views",
+                                   headers=api.manager))
+    sentence = report["cells"][0]["sentence"]
+    assert "not enough posts" not in sentence
+    assert "no change to measure, 0 now against 0 before (8 posts vs 8)" in sentence
+    assert report["signals"] == []
 
 
 def test_holm_matches_statsmodels() -> None:
