@@ -151,7 +151,7 @@ class AsyncpgDirect:
         self._dialect = engine.dialect
         self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._size = size
-        self._sql: dict[Executable, tuple[str, tuple[str, ...]]] = {}
+        self._sql: dict[Executable, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
         self._pool: Any = None
 
     async def open(self) -> None:
@@ -161,14 +161,15 @@ class AsyncpgDirect:
         self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size,
                                                init=_json_as_python, reset=_nothing_to_reset)
 
-    def _compiled(self, stmt: Executable) -> tuple[str, tuple[str, ...]]:
-        """SQL with $n placeholders, and the parameter name for each n."""
+    def _compiled(self, stmt: Executable) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        """SQL with $n placeholders, the parameter name for each n, and the values the
+        statement carries itself (literals such as `.like("%x%")`)."""
         found = self._sql.get(stmt)
         if found is None:
-            sql = str(cast(ClauseElement, stmt).compile(dialect=self._dialect))
+            compiled = cast(ClauseElement, stmt).compile(dialect=self._dialect)
             # An expanding IN (a list parameter) is left for SQLAlchemy to fill in per call;
             # on PostgreSQL one array parameter does the same job.
-            sql = _EXPANDING_IN.sub(r"= ANY(%(\1)s)", sql)
+            sql = _EXPANDING_IN.sub(r"= ANY(%(\1)s)", str(compiled))
             names: list[str] = []
 
             def number(match: re.Match[str]) -> str:
@@ -176,25 +177,31 @@ class AsyncpgDirect:
                     names.append(match.group(1))
                 return f"${names.index(match.group(1)) + 1}"
 
-            found = self._sql[stmt] = (_PYFORMAT.sub(number, sql), tuple(names))
+            # pyformat escapes a literal % as %%; asyncpg's SQL takes it as is.
+            sql = _PYFORMAT.sub(number, sql).replace("%%", "%")
+            found = self._sql[stmt] = (sql, tuple(names), dict(compiled.params))
         return found
 
+    def _args(self, stmt: Executable, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        sql, names, carried = self._compiled(stmt)
+        return sql, [params[n] if n in params else carried[n] for n in names]
+
     async def one(self, stmt: Executable, params: Mapping[str, Any]) -> Row | None:
-        sql, names = self._compiled(stmt)
+        sql, args = self._args(stmt, params)
         async with self._pool.acquire() as conn:
-            record = await conn.fetchrow(sql, *[params[n] for n in names])
+            record = await conn.fetchrow(sql, *args)
         return None if record is None else dict(record)
 
     async def all(self, stmt: Executable, params: Mapping[str, Any]) -> list[Row]:
-        sql, names = self._compiled(stmt)
+        sql, args = self._args(stmt, params)
         async with self._pool.acquire() as conn:
-            records = await conn.fetch(sql, *[params[n] for n in names])
+            records = await conn.fetch(sql, *args)
         return [dict(r) for r in records]
 
     async def run(self, stmt: Executable, params: Mapping[str, Any]) -> None:
-        sql, names = self._compiled(stmt)
+        sql, args = self._args(stmt, params)
         async with self._pool.acquire() as conn:
-            await conn.execute(sql, *[params[n] for n in names])
+            await conn.execute(sql, *args)
 
     async def close(self) -> None:
         await self._pool.close()
