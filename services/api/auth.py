@@ -72,6 +72,9 @@ class KeyCache:
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, Principal]] = {}
+        # Bumped by every eviction: a lookup that started before a revocation must not put
+        # the revoked key back once the revocation has evicted it.
+        self.generation = 0
 
     def get(self, secret_hash: str) -> Principal | None:
         entry = self._entries.get(secret_hash)
@@ -82,14 +85,16 @@ class KeyCache:
             return None
         return entry[1]
 
-    def put(self, secret_hash: str, principal: Principal) -> None:
-        if self.ttl <= 0:
+    def put(self, secret_hash: str, principal: Principal, *, looked_up_at: int) -> None:
+        """Keep `principal`, read from the database when `generation` was `looked_up_at`."""
+        if self.ttl <= 0 or looked_up_at != self.generation:
             return
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
         self._entries[secret_hash] = (time.monotonic() + self.ttl, principal)
 
     def evict(self, key_id: int) -> None:
+        self.generation += 1
         for secret_hash, (_, principal) in list(self._entries.items()):
             if principal.key_id == key_id:
                 del self._entries[secret_hash]
@@ -106,6 +111,7 @@ async def authenticate(request: Request) -> Principal:
     if (principal := cache.get(secret_hash)) is not None:
         return principal
     direct: Direct = request.app.state.direct
+    looked_up_at = cache.generation
     key = await direct.one(KEY_BY_HASH, {"secret_hash": secret_hash})
     if key is None or key["revoked_at"] is not None:
         raise Unauthorized("This API key is unknown or has been revoked.", headers=challenge)
@@ -114,7 +120,7 @@ async def authenticate(request: Request) -> Principal:
         await direct.run(TOUCH_KEY, {"key_id": key["id"], "now": now})
     principal = Principal(key["id"], key["name"], Role(key["role"]), key["member_id"],
                           frozenset(key["scopes"]))
-    cache.put(secret_hash, principal)
+    cache.put(secret_hash, principal, looked_up_at=looked_up_at)
     return principal
 
 

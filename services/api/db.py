@@ -18,6 +18,7 @@ from sqlalchemy import Connection, DateTime, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -149,7 +150,12 @@ class AsyncpgDirect:
 
     def __init__(self, engine: AsyncEngine, size: int) -> None:
         self._dialect = engine.dialect
-        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        url = engine.url.set(drivername="postgresql")
+        # libpq's connect_timeout is asyncpg's `timeout`; asyncpg would send an unknown URL
+        # option to the server as a setting, which PostgreSQL refuses.
+        query = dict(url.query)
+        self._timeout = float(str(query.pop("connect_timeout", 60)))
+        self._dsn = url.set(query=query).render_as_string(hide_password=False)
         self._size = size
         self._sql: dict[Executable, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
         self._pool: Any = None
@@ -158,8 +164,11 @@ class AsyncpgDirect:
         # asyncpg comes with the `postgres` extra, so it is imported only when it serves.
         import asyncpg
 
-        self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size,
-                                               init=_json_as_python, reset=_nothing_to_reset)
+        # min_size 0: connections open on first use, so the API starts (and /readyz answers
+        # 503) while PostgreSQL is down, as with SQLAlchemy's pool.
+        self._pool = await asyncpg.create_pool(
+            self._dsn, min_size=0, max_size=self._size, timeout=self._timeout,
+            init=_json_as_python, reset=_nothing_to_reset)
 
     def _compiled(self, stmt: Executable) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         """SQL with $n placeholders, the parameter name for each n, and the values the
@@ -179,12 +188,18 @@ class AsyncpgDirect:
 
             # pyformat escapes a literal % as %%; asyncpg's SQL takes it as is.
             sql = _PYFORMAT.sub(number, sql).replace("%%", "%")
-            found = self._sql[stmt] = (sql, tuple(names), dict(compiled.params))
+            binds = cast(SQLCompiler, compiled).binds
+            carried = {name: value for name, value in compiled.params.items()
+                       if not binds[name].required}
+            found = self._sql[stmt] = (sql, tuple(names), carried)
         return found
 
     def _args(self, stmt: Executable, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL and its arguments in order; a parameter the caller must give and did not
+        is a KeyError, as it is an error through SQLAlchemy."""
         sql, names, carried = self._compiled(stmt)
-        return sql, [params[n] if n in params else carried[n] for n in names]
+        return sql, [params[n] if n in params or n not in carried else carried[n]
+                     for n in names]
 
     async def one(self, stmt: Executable, params: Mapping[str, Any]) -> Row | None:
         sql, args = self._args(stmt, params)

@@ -17,7 +17,9 @@ class Settings(BaseSettings):
     # requests take returned connections ahead of the waiting ones: p99 of a one-row read went
     # from 0.6 s to 0.13 s at 16 clients when the pool grew from 10 to 20. Keep it at least at
     # the concurrent requests one process serves.
-    db_pool_size: int = Field(default=30, description="PostgreSQL connections per process.")
+    db_pool_size: int = Field(
+        default=30, description="PostgreSQL connections per process in each of its two pools "
+        "(ORM sessions; hot reads).")
     auth_cache_seconds: float = Field(
         default=5.0, description="How long a process trusts a key it has looked up; a key "
         "revoked in another worker process still works there for up to this long. 0: off.")

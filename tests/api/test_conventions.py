@@ -1,12 +1,13 @@
 """The HTTP conventions every endpoint shares: problems, request ids, health, metrics,
 body limits and Idempotency-Key."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from services.api.main import create_app
 from services.api.settings import Settings
 from tests.api.team.test_router import assert_problem
-from tests.factories import Api
+from tests.factories import Api, auth, make_key
 
 MEMBER = {"name": "Priya Shah", "email": "priya@example.com", "time_zone": "Europe/London",
           "role": "stakeholder"}
@@ -112,3 +113,19 @@ def test_expired_idempotency_key_no_longer_replays(settings: Settings, db_url: s
         again = client.post("/v1/members", json=MEMBER, headers=headers)
         assert "idempotent-replayed" not in again.headers
         assert_problem(again, 409)  # the duplicate email, found by running the request again
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the URL is replaced anyway
+def test_the_api_starts_while_postgresql_is_down_and_is_not_ready(settings: Settings) -> None:
+    down = settings.model_copy(update={"database_url": "postgresql://postgres@127.0.0.1:9/x"})
+    with TestClient(create_app(down), raise_server_exceptions=False) as client:
+        assert client.get("/healthz").status_code == 200
+        assert_problem(client.get("/readyz"), 503)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_libpq_connect_timeout_in_the_url_is_understood(settings: Settings, db_url: str) -> None:
+    url = settings.model_copy(update={"database_url": db_url + "?connect_timeout=5"})
+    with TestClient(create_app(url), raise_server_exceptions=False) as client:
+        key = make_key(db_url, "manager")
+        assert_problem(client.get("/v1/networks/nope", headers=auth(key)), 404)

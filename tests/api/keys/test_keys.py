@@ -8,9 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from services.api.auth import KeyCache, Principal
 from services.api.db import make_sync_engine, utcnow
 from services.api.main import create_app
-from services.api.models import ApiKey
+from services.api.models import ApiKey, Role
 from services.api.settings import Settings
 from tests.api.team.test_router import assert_problem
 from tests.factories import Api, auth, make_key
@@ -88,3 +89,16 @@ def test_without_the_cache_another_process_revocation_holds_at_once(
         key_id = client.get("/v1/me", headers=headers).json()["key_id"]
         _revoke_in_database(db_url, key_id)
         assert_problem(client.get("/v1/me", headers=headers), 401)
+
+
+def test_a_lookup_that_raced_a_revocation_does_not_put_the_key_back() -> None:
+    """authenticate reads the key, then awaits; if the key is revoked (and evicted) meanwhile,
+    what it read must not go into the cache."""
+    cache = KeyCache(ttl=60)
+    principal = Principal(7, "tool", Role.manager, None, frozenset())
+    looked_up_at = cache.generation
+    cache.evict(7)  # the revocation lands while the lookup awaits
+    cache.put("hash-of-7", principal, looked_up_at=looked_up_at)
+    assert cache.get("hash-of-7") is None
+    cache.put("hash-of-7", principal, looked_up_at=cache.generation)
+    assert cache.get("hash-of-7") == principal
