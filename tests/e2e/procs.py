@@ -21,22 +21,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ApiProcess:
-    """`priorities serve` as a child process; `kill` is a hard SIGKILL, `start` starts it again
-    on the same port."""
+CLI = [sys.executable, "-c", "from services.api.cli import main; main()"]
 
-    def __init__(self, db_url: str, port: int | None = None) -> None:
-        self.db_url = db_url
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run `priorities ARGS` with `env` and return what it printed on stdout."""
+    return subprocess.run([*CLI, *args], env=env, cwd=ROOT, check=True, capture_output=True,
+                          text=True, timeout=120).stdout.strip()
+
+
+class ApiProcess:
+    """`priorities serve` as a child process. `settings` are extra environment variables
+    (WEBHOOK_POLL_SECONDS="0.1"); links the API hands out point at the process itself.
+    `kill` is a hard SIGKILL and `start` starts it again on the same port; `stop` shuts it
+    down as an orchestrator would."""
+
+    def __init__(self, db_url: str, *, port: int | None = None,
+                 settings: dict[str, str] | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING",
+                    "PUBLIC_BASE_URL": self.url, **(settings or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        env = {**os.environ, "DATABASE_URL": self.db_url, "LOG_LEVEL": "WARNING"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from services.api.cli import main; main()", "serve",
-             "--port", str(self.port), "--no-migrate"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [*CLI, "serve", "--port", str(self.port), "--no-migrate"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -54,15 +65,27 @@ class ApiProcess:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=10)
 
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
 
 @contextmanager
-def api_process(db_url: str) -> Iterator[ApiProcess]:
-    api = ApiProcess(db_url)
+def api_process(db_url: str, *, seed_demo: bool = False,
+                settings: dict[str, str] | None = None) -> Iterator[ApiProcess]:
+    """A started API on `db_url` (with the demo team first, if asked), stopped afterwards."""
+    api = ApiProcess(db_url, settings=settings)
+    if seed_demo:
+        cli(api.env, "seed-demo")  # migrates too
     api.start()
     try:
         yield api
     finally:
-        api.kill()
+        api.stop()
 
 
 def evaluator_env(api_url: str, key: str, **settings: str) -> dict[str, str]:

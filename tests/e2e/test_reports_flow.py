@@ -1,11 +1,6 @@
 """End to end over real HTTP: seed the demo, serve it, answer the quarter's questions, build
 an annotated custom report, share it, and open it without a key (also in Chromium)."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,43 +8,13 @@ import httpx2
 import pytest
 
 from tests.api.reports.test_custom import run_chromium
-
-ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-c", "from services.api.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.procs import api_process, cli
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-           "PUBLIC_BASE_URL": base, "LOG_LEVEL": "WARNING"}
-    subprocess.run([*CLI, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
-    key = subprocess.run([*CLI, "create-key", "--role", "manager", "--name", "Rachael"],
-                         env=env, cwd=ROOT, check=True, capture_output=True,
-                         text=True).stdout.strip()
-    proc = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("the API did not become ready")
-        yield base, key
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with api_process(f"sqlite:///{tmp_path / 'demo.db'}", seed_demo=True) as api:
+        yield api.url, cli(api.env, "create-key", "--role", "manager", "--name", "Rachael")
 
 
 def test_manager_builds_shares_and_a_keyless_reader_opens_the_report(

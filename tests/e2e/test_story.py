@@ -5,67 +5,23 @@ flood of accepted requests is cleared off the strategist's plate with each stake
 their request, and a real webhook receiver checks every signed event. The README shows the
 same story with curl."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
 from tests.api.events.test_webhooks import verify
+from tests.e2e.procs import api_process, cli
 from tests.receiver import receiver
-
-ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-c", "from services.api.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([*CLI, *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=True)
-    return done.stdout.strip()
 
 
 @pytest.fixture
 def server(db_url: str) -> Iterator[tuple[str, dict[str, str]]]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "WEBHOOK_POLL_SECONDS": "0.1",
-           "LOG_LEVEL": "WARNING", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    cli(env, "seed-demo")
-    process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                pass
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr \
-                else "server exited"
-            assert time.monotonic() < deadline, "server not ready"
-            time.sleep(0.1)
-        yield base, env
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with api_process(db_url, seed_demo=True,
+                     settings={"WEBHOOK_POLL_SECONDS": "0.1"}) as api:
+        yield api.url, api.env
 
 
 def test_the_webinar_story_runs_end_to_end(server: tuple[str, dict[str, str]]) -> None:
