@@ -12,19 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx2
 import numpy as np
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import CLI, scratch_database, serve  # noqa: E402
 from services.abtest import stats  # noqa: E402
 from services.abtest.evaluate import evaluate  # noqa: E402
 from services.api import bootstrap  # noqa: E402
@@ -37,16 +36,8 @@ from shared.schemas.experiments import (  # noqa: E402
     MetricSums,
 )
 
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 POSTS_PER_ARM = 20
 PLANNED = 200_000
-
-
-def admin(sql: str) -> None:
-    engine = make_sync_engine(ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
 
 
 def load(url: str, experiments: int) -> float:
@@ -86,12 +77,6 @@ def load(url: str, experiments: int) -> float:
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return time.perf_counter() - start
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def stats_only(experiments: int) -> None:
@@ -155,11 +140,7 @@ def main() -> None:
                         help="pages evaluated at once")
     args = parser.parse_args()
 
-    name = f"sp_bench_abtest_{os.getpid()}"
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    admin(f'CREATE DATABASE "{name}"')
-    server: subprocess.Popen[bytes] | None = None
-    try:
+    with scratch_database("sp_bench_abtest") as url:
         migrate(url)
         loaded = load(url, args.experiments)
         print(f"loaded {args.experiments:,} running experiments, "
@@ -168,48 +149,32 @@ def main() -> None:
         key = asyncio.run(bootstrap.create_key(url, role=Role.service, name="bench evaluator",
                                                member_email=None,
                                                scopes=["experiments:read", "verdicts:write"]))
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from services.api.cli import main; main()", "serve",
-             "--port", str(port), "--workers", str(args.api_workers), "--no-migrate"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        api_url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                if httpx2.get(f"{api_url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.05)
-        evaluator_env = {**os.environ, "ABTEST_API_URL": api_url, "ABTEST_API_KEY": key,
-                         "ABTEST_WORKERS": str(args.evaluator_workers)}
-        start = time.perf_counter()
-        run = subprocess.run(
-            [sys.executable, "-c", "from services.abtest.cli import main; main()",
-             "evaluate-due"], cwd=ROOT, env=evaluator_env, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        print(run.stderr.strip())
-        engine = make_sync_engine(url)
-        with engine.connect() as conn:
-            verdicts = conn.execute(text("SELECT count(*) FROM verdict")).scalar_one()
-            behind = conn.execute(text("SELECT count(*) FROM experiment "
-                                       "WHERE evaluated_version <> data_version")).scalar_one()
-        engine.dispose()
-        rate = args.experiments / elapsed
-        print(f"evaluate-due end to end (API: {args.api_workers} uvicorn workers on PostgreSQL; "
-              f"evaluator: {args.evaluator_workers} pages in flight): "
-              f"{args.experiments:,} experiments in {elapsed:.1f} s = {rate:,.0f} experiments/s "
-              f"(target: within 60 s); exit code {run.returncode}; {verdicts:,} verdicts, "
-              f"{behind} experiments left unevaluated")
+        argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.api_workers),
+                "--no-migrate"]
+        with serve(argv, env={"DATABASE_URL": url, "LOG_LEVEL": "WARNING"},
+                   ready_path="/readyz") as api:
+            evaluator_env = {**os.environ, "ABTEST_API_URL": api.url, "ABTEST_API_KEY": key,
+                             "ABTEST_WORKERS": str(args.evaluator_workers)}
+            start = time.perf_counter()
+            run = subprocess.run(
+                [sys.executable, "-c", "from services.abtest.cli import main; main()",
+                 "evaluate-due"], cwd=ROOT, env=evaluator_env, capture_output=True, text=True)
+            elapsed = time.perf_counter() - start
+            print(run.stderr.strip())
+            engine = make_sync_engine(url)
+            with engine.connect() as conn:
+                verdicts = conn.execute(text("SELECT count(*) FROM verdict")).scalar_one()
+                behind = conn.execute(text(
+                    "SELECT count(*) FROM experiment WHERE evaluated_version <> data_version"
+                )).scalar_one()
+            engine.dispose()
+            rate = args.experiments / elapsed
+            print(f"evaluate-due end to end (API: {args.api_workers} uvicorn workers on "
+                  f"PostgreSQL; evaluator: {args.evaluator_workers} pages in flight): "
+                  f"{args.experiments:,} experiments in {elapsed:.1f} s = {rate:,.0f} "
+                  f"experiments/s (target: within 60 s); exit code {run.returncode}; "
+                  f"{verdicts:,} verdicts, {behind} experiments left unevaluated")
         stats_only(args.experiments)
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
+def scratch_database(prefix: str, *, keep: bool = False) -> Iterator[str]:
+    """A new empty PostgreSQL database for one bench run, dropped afterwards unless `keep`."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = make_sync_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -40,8 +41,11 @@ def scratch_database(prefix: str) -> Iterator[str]:
     try:
         yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -112,7 +116,8 @@ def _ms(value: str) -> float:
 
 
 def wrk(url: str, *, connections: int, seconds: int, headers: dict[str, str]) -> WrkResult:
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    argv = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency",
+            url]
     for k, v in headers.items():
         argv += ["-H", f"{k}: {v}"]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout

@@ -7,13 +7,10 @@ the iCalendar feed of a network with 2,000 entries; at 10,000 and at 100,000 req
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,24 +19,14 @@ from sqlalchemy import Connection, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import CLI, scratch_database, serve, wrk
 from services.api.auth import hash_secret, new_secret
 from services.api.db import make_sync_engine, migrate
 from services.api.pagination import _encode
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = "postgresql://postgres@127.0.0.1/postgres"
-DB = f"sp_bench_intake_{os.getpid()}"
-URL = f"postgresql://postgres@127.0.0.1/{DB}"
 SIZES = [(10_000, 5_000), (100_000, 50_000)]
 FEED_ENTRIES = 2_000
 CONNECTIONS = 16
-
-
-def admin(sql: str) -> None:
-    engine = make_sync_engine(ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
 
 
 def seed_team(conn: Connection) -> dict[str, str]:
@@ -119,25 +106,6 @@ def load_feed_network(conn: Connection) -> None:
         FROM generate_series(1, CAST(:n AS integer)) g"""), {"n": FEED_ENTRIES})
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wrk(url: str, key: str, seconds: int) -> tuple[float, str, str]:
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
-                          "-H", f"Authorization: Bearer {key}", url],
-                         capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"(?m)^\s+50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    p99 = re.search(r"(?m)^\s+99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise SystemExit(f"{url}: {non2xx.group(1)} error responses\n{out}")
-    return rps, p50, p99
-
-
 SQL_CASES = {
     "open requests, keyset deep page (with the range predicate)":
         "SELECT id, title FROM request WHERE owner_id = 2 AND is_open AND id <= :c AND id < :c "
@@ -156,10 +124,10 @@ SQL_CASES = {
 }
 
 
-def sql_figures() -> None:
+def sql_figures(url: str) -> None:
     """Database time alone (psycopg, one connection, median of 30), so the index work can be
     seen apart from the Python per-request cost."""
-    engine = make_sync_engine(URL)
+    engine = make_sync_engine(url)
     with engine.connect() as conn:
         offset = conn.execute(text(
             "SELECT count(*) / 2 FROM request WHERE owner_id = 2 AND is_open")).scalar_one()
@@ -181,8 +149,8 @@ def sql_figures() -> None:
     engine.dispose()
 
 
-def measure(base: str, keys: dict[str, str], size: int, seconds: int) -> None:
-    engine = make_sync_engine(URL)
+def measure(url: str, base: str, keys: dict[str, str], size: int, seconds: int) -> None:
+    engine = make_sync_engine(url)
     with engine.connect() as conn:
         # A cursor half-way down the strategist's open requests, as a client paging there has.
         deep_id = conn.execute(text(
@@ -210,11 +178,14 @@ def measure(base: str, keys: dict[str, str], size: int, seconds: int) -> None:
          "&to=2027-04-01T00:00:00Z&limit=50", keys["stakeholder"]),
     ]
     print(f"\n== {size:,} requests ({open_rows:,} open for the strategist) ==")
-    sql_figures()
+    sql_figures(url)
     print(f"   {'HTTP, wrk -c16':58s} {'req/s':>8s} {'p50':>9s} {'p99':>9s}")
-    for name, url, key in cases:
-        rps, p50, p99 = wrk(url, key, seconds)
-        print(f"   {name:58s} {rps:8.0f} {p50:>9s} {p99:>9s}")
+    for name, target, key in cases:
+        fig = wrk(target, connections=CONNECTIONS, seconds=seconds,
+                  headers={"Authorization": f"Bearer {key}"})
+        if fig.errors:
+            raise SystemExit(f"{target}: {fig.errors} error responses")
+        print(f"   {name:58s} {fig.rps:8.0f} {fig.p50_ms:7.2f}ms {fig.p99_ms:7.2f}ms")
     timings = []
     with httpx2.Client(timeout=30) as client:
         for _ in range(20):
@@ -233,49 +204,32 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="wrk seconds per case")
     parser.add_argument("--workers", type=int, default=2, help="API worker processes")
     args = parser.parse_args()
-    admin(f'CREATE DATABASE "{DB}"')
-    server = None
-    try:
-        migrate(URL)
-        engine = make_sync_engine(URL)
+    with scratch_database("sp_bench_intake") as url:
+        migrate(url)
+        engine = make_sync_engine(url)
         with engine.begin() as conn:
             keys = seed_team(conn)
             load_feed_network(conn)
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": URL, "LOG_LEVEL": "WARNING",
-               "WEBHOOK_WORKER": "false", "DB_POOL_SIZE": "10"}
-        loaded = (0, 0)
-        for n_requests, n_entries in SIZES:
-            start = time.perf_counter()
-            with engine.begin() as conn:
-                load(conn, loaded[0] + 1, n_requests, loaded[1] + 1, n_entries)
-            loaded = (n_requests, n_entries)
-            print(f"loaded {n_requests:,} requests and {n_entries + FEED_ENTRIES:,} calendar "
-                  f"entries in {time.perf_counter() - start:.1f} s")
-            if server is None:
-                server = subprocess.Popen(
-                    [sys.executable, "-c", "from services.api.cli import main; main()", "serve",
-                     "--port", str(port), "--workers", str(args.workers), "--no-migrate"],
-                    env=env, cwd=ROOT)
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        if httpx2.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                            break
-                    except httpx2.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise SystemExit("server did not start")
-                    time.sleep(0.2)
-            measure(f"http://127.0.0.1:{port}", keys, n_requests, args.duration)
+        env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "WEBHOOK_WORKER": "false",
+               "DB_POOL_SIZE": "10"}
+        argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.workers),
+                "--no-migrate"]
+        with ExitStack() as running:
+            server = None
+            loaded = (0, 0)
+            for n_requests, n_entries in SIZES:
+                start = time.perf_counter()
+                with engine.begin() as conn:
+                    load(conn, loaded[0] + 1, n_requests, loaded[1] + 1, n_entries)
+                loaded = (n_requests, n_entries)
+                print(f"loaded {n_requests:,} requests and {n_entries + FEED_ENTRIES:,} "
+                      f"calendar entries in {time.perf_counter() - start:.1f} s")
+                if server is None:  # started once the first size is loaded, kept for the next
+                    server = running.enter_context(serve(argv, env=env, ready_path="/readyz"))
+                measure(url, server.url, keys, n_requests, args.duration)
         engine.dispose()
         print(f"\n(wrk -t2 -c{CONNECTIONS}, {args.duration} s per case, {args.workers} API "
               f"workers, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
-        admin(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ import argparse
 import os
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,8 +18,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import CLI, serve  # noqa: E402
-from bench.reports import ADMIN_URL, admin, wrk  # noqa: E402
+from bench.common import CLI, scratch_database, serve, wrk  # noqa: E402
 from services.api.auth import hash_secret, new_secret  # noqa: E402
 from services.api.db import make_sync_engine, migrate  # noqa: E402
 from services.api.reports.periods import quarter_bounds, quarter_of  # noqa: E402
@@ -98,10 +96,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="API worker processes.")
     args = parser.parse_args()
 
-    name = f"sp_bench_triage_{uuid.uuid4().hex[:8]}"
-    admin(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database("sp_bench_triage") as url:
         migrate(url)
         key = load(url)
         argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.workers),
@@ -123,14 +118,13 @@ def main() -> None:
                 total = httpx2.get(target, headers=headers).json()["sections"][0]["rows"][-1]
                 print(f"  requests section, {label}: {total[1]:,} requests in the quarter, "
                       f"medians {total[-2]} h to triage, {total[-1]} h to first update")
-                wrk(target, key, 2, 8)  # warm up
-                alone = wrk(target, key, 4, 1)
-                print(f"  render, {label}, 1 client: p50 {alone['p50']:.1f} ms (service time)")
-                f = wrk(target, key, args.seconds, 8)
-                print(f"  render, {label}: {f['rps']:.0f} req/s, p50 {f['p50']:.1f} ms, "
-                      f"p99 {f['p99']:.1f} ms, non-2xx {f['non2xx']:.0f}")
-    finally:
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                auth = {"Authorization": f"Bearer {key}"}
+                wrk(target, connections=8, seconds=2, headers=auth)  # warm up
+                alone = wrk(target, connections=1, seconds=4, headers=auth)
+                print(f"  render, {label}, 1 client: p50 {alone.p50_ms:.1f} ms (service time)")
+                f = wrk(target, connections=8, seconds=args.seconds, headers=auth)
+                print(f"  render, {label}: {f.rps:.0f} req/s, p50 {f.p50_ms:.1f} ms, "
+                      f"p99 {f.p99_ms:.1f} ms, non-2xx {f.errors}")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
-import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,20 +20,12 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import CLI, serve  # noqa: E402
+from bench.common import CLI, scratch_database, serve, wrk  # noqa: E402
 from services.api.auth import hash_secret, new_secret  # noqa: E402
 from services.api.db import make_sync_engine, migrate  # noqa: E402
 from services.api.reports.periods import quarter_bounds, quarter_of  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 POSTS, SNAPSHOTS_PER_POST, NETWORKS = 50_000, 20, 8
-
-
-def admin(sql: str) -> None:
-    engine = make_sync_engine(ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
 
 
 def load(url: str) -> str:
@@ -112,23 +101,6 @@ def load(url: str) -> str:
     return secret
 
 
-def wrk(url: str, key: str, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency",
-         "-H", f"Authorization: Bearer {key}", url],
-        capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        assert m, out
-        return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": ms("50"), "p99": ms("99"),
-            "non2xx": float(errors.group(1)) if errors else 0.0}
-
-
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=300)
 
 
@@ -183,10 +155,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the database.")
     args = parser.parse_args()
 
-    name = f"sp_bench_reports_{uuid.uuid4().hex[:8]}"
-    admin(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database("sp_bench_reports", keep=args.keep) as url:
         migrate(url)
         key = load(url)
         argv = [*CLI, "serve", "--port", "{port}", "--workers", str(args.workers),
@@ -213,13 +182,14 @@ def main() -> None:
             print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
                   "(other processes share these CPUs; figures below include their contention)")
             for label, target in targets:
-                wrk(target, key, 3, 8)  # warm up
-                alone = wrk(target, key, 5, 1)
-                print(f"  {label}: 1 client: p50 {alone['p50']:.1f} ms (service time)")
-                f = wrk(target, key, args.seconds, 8)
-                verdict = "OK" if f["p99"] < 300 and not f["non2xx"] else "MISSED"
-                print(f"  {label}: {f['rps']:.0f} req/s, p50 {f['p50']:.1f} ms, "
-                      f"p99 {f['p99']:.1f} ms, non-2xx {f['non2xx']:.0f}  [{verdict} p99 < 300 ms]")
+                auth = {"Authorization": f"Bearer {key}"}
+                wrk(target, connections=8, seconds=3, headers=auth)  # warm up
+                alone = wrk(target, connections=1, seconds=5, headers=auth)
+                print(f"  {label}: 1 client: p50 {alone.p50_ms:.1f} ms (service time)")
+                f = wrk(target, connections=8, seconds=args.seconds, headers=auth)
+                verdict = "OK" if f.p99_ms < 300 and not f.errors else "MISSED"
+                print(f"  {label}: {f.rps:.0f} req/s, p50 {f.p50_ms:.1f} ms, "
+                      f"p99 {f.p99_ms:.1f} ms, non-2xx {f.errors}  [{verdict} p99 < 300 ms]")
             rounds = [(1, 1, "new posts"), (4, 11, "next 10 days of the same posts")]
             for clients, first_day, what in rounds:
                 sent, elapsed = asyncio.run(upsert_throughput(
@@ -230,9 +200,6 @@ def main() -> None:
                       f"{sent:,} snapshots in {elapsed:.1f} s = {rate:,.0f} snapshots/s  "
                       f"[{'OK' if rate >= 5000 else 'MISSED'} >= 5,000/s]")
             print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
-    finally:
-        if not args.keep:
-            admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
