@@ -26,6 +26,15 @@ T = TypeVar("T")
 Row = TypeVar("Row")
 
 
+def where_given(stmt: Any, *filters: tuple[Any, Any]) -> Any:
+    """`stmt` narrowed by `column == value` for each `(column, value)` whose value the caller
+    gave, i.e. is not None: a list's optional equality filters."""
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
 def _encode(values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, date | datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")

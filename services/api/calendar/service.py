@@ -34,7 +34,7 @@ from services.api.models import (
     RequestStatus,
     Role,
 )
-from services.api.pagination import after
+from services.api.pagination import after, where_given
 from services.api.team import service as team
 from shared.schemas import FieldError
 
@@ -188,12 +188,8 @@ async def list_query(session: AsyncSession, *, network: str | None, owner_id: in
     stmt = select(*ENTRY_COLUMNS).join(Network, col(Network.id) == CalendarEntry.network_id)
     if network is not None:
         stmt = stmt.where(CalendarEntry.network_id == (await _network(session, network)).id)
-    if owner_id is not None:
-        stmt = stmt.where(CalendarEntry.owner_id == owner_id)
-    if campaign is not None:
-        stmt = stmt.where(CalendarEntry.campaign == campaign)
-    if status is not None:
-        stmt = stmt.where(CalendarEntry.status == status)
+    stmt = where_given(stmt, (CalendarEntry.owner_id, owner_id),
+                       (CalendarEntry.campaign, campaign), (CalendarEntry.status, status))
     if start is not None:
         stmt = stmt.where(col(CalendarEntry.publish_at) >= start)
     if end is not None:

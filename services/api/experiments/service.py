@@ -17,6 +17,7 @@ from services.api.errors import AppError, Conflict, InvalidTransition, NotFound,
 from services.api.events import service as events
 from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
 from services.api.models import Experiment, ExperimentArm, Observation, Request, Verdict
+from services.api.pagination import where_given
 from shared.schemas.experiments import (
     CONCLUSIVE,
     PROPORTION_METRICS,
@@ -164,10 +165,7 @@ async def public(session: AsyncSession, experiments: Sequence[Experiment], *,
 
 def list_query(*, state: ExperimentState | None, request_id: int | None, due: bool | None) -> Any:
     stmt = select(Experiment)
-    if state is not None:
-        stmt = stmt.where(Experiment.state == state)
-    if request_id is not None:
-        stmt = stmt.where(Experiment.request_id == request_id)
+    stmt = where_given(stmt, (Experiment.state, state), (Experiment.request_id, request_id))
     if due is True:
         stmt = stmt.where(Experiment.state == ExperimentState.running,
                           col(Experiment.data_version) > col(Experiment.evaluated_version))

@@ -44,6 +44,7 @@ from services.api.models import (
     WorkItem,
     WorkItemStatus,
 )
+from services.api.pagination import where_given
 from services.api.planning import service as planning
 from services.api.team import service as team
 from shared.schemas.experiments import ArmRole, Metric
@@ -148,14 +149,8 @@ async def list_requests_query(session: AsyncSession, principal: Principal, *,
         stmt = stmt.where(or_(col(Request.owner_id) == principal.member_id,
                               col(Request.requester_id) == principal.member_id,
                               col(Request.network_id).in_(owned)))
-    if owner_id is not None:
-        stmt = stmt.where(Request.owner_id == owner_id)
-    if requester_id is not None:
-        stmt = stmt.where(Request.requester_id == requester_id)
-    if status is not None:
-        stmt = stmt.where(Request.status == status)
-    if is_open is not None:
-        stmt = stmt.where(Request.is_open == is_open)
+    stmt = where_given(stmt, (Request.owner_id, owner_id), (Request.requester_id, requester_id),
+                       (Request.status, status), (Request.is_open, is_open))
     if network is not None:
         found = (await session.exec(select(Network.id).where(Network.slug == network))).first()
         if found is None:

@@ -32,6 +32,7 @@ from services.api.models import (
     WorkItemStatus,
     WorkSchedule,
 )
+from services.api.pagination import where_given
 from services.api.planning import planner
 from services.api.planning.schemas import (
     ChunksCreate,
@@ -410,14 +411,8 @@ def progress_and_warnings(parent: WorkItem, chunks: Sequence[WorkItem]
 
 def list_items_query(owner_id: int | None, status: WorkItemStatus | None,
                      parent_id: int | None) -> Any:
-    stmt = select(WorkItem)
-    if owner_id is not None:
-        stmt = stmt.where(WorkItem.owner_id == owner_id)
-    if status is not None:
-        stmt = stmt.where(WorkItem.status == status)
-    if parent_id is not None:
-        stmt = stmt.where(WorkItem.parent_id == parent_id)
-    return stmt
+    return where_given(select(WorkItem), (WorkItem.owner_id, owner_id),
+                       (WorkItem.status, status), (WorkItem.parent_id, parent_id))
 
 
 # The queue

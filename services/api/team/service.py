@@ -16,6 +16,7 @@ from services.api.db import Direct, Row, utcnow
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.events import service as events
 from services.api.models import Member, MemberRole, Network, NetworkOwnership, Pillar, PillarNetwork
+from services.api.pagination import where_given
 from services.api.team.schemas import (
     MemberCreate,
     MemberUpdate,
@@ -87,12 +88,7 @@ async def update_member(session: AsyncSession, member_id: int, data: MemberUpdat
 
 
 def list_members_query(role: MemberRole | None, active: bool | None) -> Any:
-    stmt = select(Member)
-    if role is not None:
-        stmt = stmt.where(Member.role == role)
-    if active is not None:
-        stmt = stmt.where(Member.is_active == active)
-    return stmt
+    return where_given(select(Member), (Member.role, role), (Member.is_active, active))
 
 
 # Networks and ownership
