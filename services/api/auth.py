@@ -103,10 +103,11 @@ class KeyCache:
 async def authenticate(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
     challenge = {"WWW-Authenticate": 'Bearer realm="social-priorities"'}
-    if scheme.lower() != "bearer" or not secret.strip():
+    if scheme.lower() != "bearer" or not secret:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.", headers=challenge)
-    secret_hash = hash_secret(secret.strip())
+    secret_hash = hash_secret(secret)
     cache: KeyCache = request.app.state.key_cache
     if (principal := cache.get(secret_hash)) is not None:
         return principal

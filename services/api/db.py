@@ -239,13 +239,14 @@ class EngineDirect:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def one(self, stmt: Executable, params: Mapping[str, Any]) -> Row | None:
-        rows = await self.all(stmt, params)
-        return rows[0] if rows else None
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(stmt, dict(params))).mappings().first()
+        return None if row is None else _plain(row)
 
     async def all(self, stmt: Executable, params: Mapping[str, Any]) -> list[Row]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt, dict(params))).mappings().all()
-            return [{k: _plain(v) for k, v in row.items()} for row in rows]
+        return [_plain(row) for row in rows]
 
     async def run(self, stmt: Executable, params: Mapping[str, Any]) -> None:
         async with self._engine.connect() as conn:
@@ -255,9 +256,9 @@ class EngineDirect:
         pass
 
 
-def _plain(value: Any) -> Any:
+def _plain(row: Mapping[Any, Any]) -> Row:
     # Enum columns come back as enum members through Core, as plain strings from the driver.
-    return value.value if isinstance(value, Enum) else value
+    return {k: v.value if isinstance(v, Enum) else v for k, v in row.items()}
 
 
 async def open_direct(engine: AsyncEngine, *, pool_size: int) -> Direct:
