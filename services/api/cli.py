@@ -84,9 +84,10 @@ def export_openapi(
     path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("openapi.yaml"),
 ) -> None:
     """Developers: write the OpenAPI document the app serves to openapi.yaml."""
+    from services.api.main import create_app
     from services.api.openapi_doc import render
 
-    path.write_text(render())
+    path.write_text(render(create_app()))
     typer.echo(f"wrote {path}", err=True)
 
 

@@ -154,22 +154,31 @@ def internal_error_response() -> JSONResponse:
                             "request id.", None)
 
 
+# The problems an operation can answer, as the OpenAPI document describes them.
+PROBLEM_STATUSES = {
+    400: "Malformed JSON or a malformed header",
+    401: "Missing, unknown or revoked API key",
+    403: "The key's role or scope does not allow this",
+    404: "Not found",
+    405: "Method not allowed on this path",
+    409: "Conflicts with the current state, or the same Idempotency-Key is still running",
+    410: "Gone",
+    412: "If-Match does not match the current ETag",
+    413: "Body too large",
+    415: "Unsupported media type",
+    422: "Invalid field values or a broken rule",
+    428: "If-Match is required",
+    429: "Too many requests",
+    500: "Unexpected error (logged with the request id)",
+    503: "Not ready: the database is unreachable or its migrations are not current",
+}
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for the problems an operation can return."""
-    described = {
-        400: "Malformed JSON",
-        401: "Missing, unknown or revoked API key",
-        403: "The key's role or scope does not allow this",
-        404: "Not found",
-        409: "Conflicts with the current state",
-        410: "Gone",
-        412: "If-Match does not match the current ETag",
-        413: "Body too large",
-        422: "Invalid field values or a broken rule",
-        428: "If-Match is required",
-    }
+    """OpenAPI `responses=` entries for the problems an operation can return; the document
+    turns each into a shared `#/components/responses/...` entry."""
     return {
-        s: {"model": Problem, "description": described[s],
+        s: {"model": Problem, "description": PROBLEM_STATUSES[s],
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         for s in statuses
     }
