@@ -1,6 +1,9 @@
 """The `priorities` command: serve, migrate, create-key, seed-demo, and developer helpers."""
 
 import asyncio
+import glob
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +18,20 @@ from services.api.settings import Settings
 app = typer.Typer(help="social-priorities API: run it and administer it.", no_args_is_help=True)
 
 
+def prepare_metrics_dir() -> str:
+    """A fresh directory where the workers keep their counters (prometheus-client's
+    multiprocess mode), so that a scrape of any worker adds up all of them. An old run's
+    files would add to the new counts, so they go. Runs before prometheus_client is imported
+    here: it picks its storage when first imported."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+        prefix="priorities-metrics-")
+    os.makedirs(path, exist_ok=True)
+    for stale in glob.glob(os.path.join(path, "*.db")):
+        os.remove(stale)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -27,6 +44,7 @@ def serve(
     settings = Settings()
     if migrate_first:
         db.migrate(settings.database_url)
+    prepare_metrics_dir()
     uvicorn.run("services.api.main:create_app", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_config=None)
 

@@ -2,11 +2,16 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from sqlalchemy import func, select, text
+from sqlmodel import col
 
 from services.api.db import current_heads, script_heads
 from services.api.errors import problem_response
+from services.api.models import Request as IntakeRequest
+from services.api.models import Verdict, WebhookDelivery
 
 router = APIRouter(tags=["health"])
 
@@ -36,8 +41,28 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "migrations": sorted(applied)})
 
 
+# Business figures read from the database at each scrape: the same in every worker, and
+# right after a restart. (name, help, label, column)
+COUNTED = (
+    ("webhook_deliveries", "Webhook deliveries by status (pending, succeeded, failed)",
+     "status", col(WebhookDelivery.status)),
+    ("experiment_verdicts", "Verdicts written, by decision", "decision", col(Verdict.decision)),
+    ("intake_requests", "Stakeholder requests by status", "status", col(IntakeRequest.status)),
+)
+
+
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry),
+    """HTTP requests and latency summed over every worker, each worker's process figures
+    (label `pid`), verdicts the evaluator sent, and business counts from the database."""
+    families: list[Metric] = []
+    async with request.app.state.read_engine.connect() as conn:
+        for name, help_text, label, column in COUNTED:
+            family = GaugeMetricFamily(name, help_text, labels=[label])
+            rows = await conn.execute(select(column, func.count()).group_by(column))
+            for value, count in rows:
+                family.add_metric([str(getattr(value, "value", value))], count)
+            families.append(family)
+    return Response(request.app.state.metrics.exposition(families),
                     media_type=CONTENT_TYPE_LATEST)

@@ -2,13 +2,24 @@
 
 import json
 import logging
+import os
 import random
 import re
 import sys
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.context import request_id_var
@@ -44,8 +55,16 @@ def configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+def multiprocess_dir() -> str | None:
+    """Where worker processes keep their counters (prometheus-client's multiprocess mode),
+    so that a scrape of any worker adds up all of them; None in a single in-test process."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
 class Metrics:
-    """One registry per app, so several apps in one test process do not collide."""
+    """One registry per app, so several apps in one test process do not collide. Under
+    `serve` every worker writes its values to PROMETHEUS_MULTIPROC_DIR and `exposition`
+    sums them; process gauges carry each worker's pid."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -58,6 +77,15 @@ class Metrics:
             ["method", "route"], registry=self.registry,
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        self.evaluations = Counter(
+            "experiment_evaluations_total",
+            "Verdicts the evaluator sent, by outcome (written, replayed: that data version "
+            "already had one, rejected: 404/409/422)", ["outcome"], registry=self.registry,
+        )
+        self.process = {
+            name: Gauge(name, help_text, registry=self.registry, multiprocess_mode="all")
+            for name, help_text in PROCESS_GAUGES.items()
+        }
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -70,6 +98,55 @@ class Metrics:
                 self.latency.labels(method, route))
         children[0].inc()
         children[1].observe(seconds)
+
+    def sample_process(self) -> None:
+        """Copy this process's memory, CPU and file descriptors into its gauges."""
+        for family in _PROCESS.collect():
+            for sample in family.samples:
+                gauge = self.process.get(sample.name)
+                if gauge is not None:
+                    gauge.set(sample.value)
+
+    def exposition(self, extra: list[Metric]) -> bytes:
+        """The text a scrape gets: every worker's values when they share a directory, and
+        `extra` families computed for this scrape (from the database)."""
+        self.sample_process()
+        path = multiprocess_dir()
+        if path is None:
+            registry = self.registry
+        else:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
+        text = generate_latest(registry)
+        if extra:
+            scrape = CollectorRegistry()
+            scrape.register(_Fixed(extra))
+            text += generate_latest(scrape)
+        return text
+
+    def forget_process(self) -> None:
+        """A stopping worker's process gauges leave the sum (its counters stay counted)."""
+        if multiprocess_dir() is not None:
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+PROCESS_GAUGES = {
+    "process_resident_memory_bytes": "Resident memory of the worker process",
+    "process_virtual_memory_bytes": "Virtual memory of the worker process",
+    "process_cpu_seconds_total": "CPU seconds the worker process has used",
+    "process_open_fds": "Open file descriptors of the worker process",
+    "process_start_time_seconds": "Start of the worker process, seconds since the epoch",
+}
+# Reads /proc/self; registered nowhere, sampled into the gauges above.
+_PROCESS = ProcessCollector(registry=None)
+
+
+class _Fixed(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> list[Metric]:
+        return self.families
 
 
 access_log = logging.getLogger("services.api.access")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.procs import api_process, cli
+from tests.e2e.test_metrics import scrape
 
 
 def _api(module: str) -> Any:
@@ -106,3 +107,8 @@ def test_a_generated_client_runs_the_integrators_flow(db_url: str,
         assert again.experiments[0].verdict.decision == "keep_collecting"
         listing = _api("experiments.list_experiments").sync(client=olivia)
         assert experiment_id in [e.id for e in listing.items]
+
+        metrics = scrape(api.url)
+    assert metrics["experiment_verdicts"] == [({"decision": "keep_collecting"}, 1.0)]
+    assert ({"outcome": "written"}, 1.0) in metrics["experiment_evaluations"]
+    assert ({"status": "triaged"}, 1.0) in metrics["intake_requests"]

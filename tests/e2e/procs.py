@@ -37,8 +37,9 @@ class ApiProcess:
     down as an orchestrator would."""
 
     def __init__(self, db_url: str, *, port: int | None = None,
-                 settings: dict[str, str] | None = None) -> None:
+                 settings: dict[str, str] | None = None, workers: int = 1) -> None:
         self.port = port or free_port()
+        self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING",
                     "PUBLIC_BASE_URL": self.url, **(settings or {})}
@@ -46,7 +47,8 @@ class ApiProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         self.proc = subprocess.Popen(
-            [*CLI, "serve", "--port", str(self.port), "--no-migrate"],
+            [*CLI, "serve", "--port", str(self.port), "--no-migrate",
+             "--workers", str(self.workers)],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -76,9 +78,10 @@ class ApiProcess:
 
 @contextmanager
 def api_process(db_url: str, *, seed_demo: bool = False,
-                settings: dict[str, str] | None = None) -> Iterator[ApiProcess]:
+                settings: dict[str, str] | None = None,
+                workers: int = 1) -> Iterator[ApiProcess]:
     """A started API on `db_url` (with the demo team first, if asked), stopped afterwards."""
-    api = ApiProcess(db_url, settings=settings)
+    api = ApiProcess(db_url, settings=settings, workers=workers)
     if seed_demo:
         cli(api.env, "seed-demo")  # migrates too
     api.start()

@@ -14,7 +14,7 @@ from services.api.auth import (
 )
 from services.api.concurrency import etag
 from services.api.db import SessionDep
-from services.api.errors import problems
+from services.api.errors import AppError, problems
 from services.api.experiments import service, visibility
 from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
 from services.api.models import Experiment, Verdict
@@ -88,14 +88,22 @@ async def list_experiments(
 
 @router.post("/verdicts", summary="Record verdicts in bulk",
              responses=problems(401, 403, 413, 422))
-async def create_verdicts(body: VerdictBatch, session: SessionDep,
-                          me: VerdictWriterKey) -> VerdictBatchResult:
+async def create_verdicts(body: VerdictBatch, session: SessionDep, me: VerdictWriterKey,
+                          request: Request) -> VerdictBatchResult:
     """Up to 200 verdicts (each with its `experiment_id`) in one transaction, for the
     evaluator's service key. Each item behaves as `POST /v1/experiments/{id}/verdicts`: its
     `status` is 201 (written), 200 (this data version already had a verdict: the stored one)
     or the problem status (404, 409 stale or concluded, 422) with its `detail`; one item's
     problem does not affect the others. Safe to retry as a whole."""
-    return await service.record_verdicts(session, body, actor=me)
+    result = await service.record_verdicts(session, body, actor=me)
+    for item in result.items:
+        _count_evaluation(request, item.status)
+    return result
+
+
+def _count_evaluation(request: Request, status: int) -> None:
+    outcome = {201: "written", 200: "replayed"}.get(status, "rejected")
+    request.app.state.metrics.evaluations.labels(outcome).inc()
 
 
 @router.get("/{experiment_id}", summary="Read an experiment", responses=problems(401, 403, 404))
@@ -152,13 +160,19 @@ async def read_aggregates(experiment_id: int, session: SessionDep,
              | {200: {"description": "This data version already has a verdict: the stored one",
                       "model": VerdictPublic}})
 async def create_verdict(experiment_id: int, body: VerdictCreate, session: SessionDep,
-                         me: VerdictWriterKey, response: Response) -> VerdictPublic:
+                         me: VerdictWriterKey, request: Request,
+                         response: Response) -> VerdictPublic:
     """For the evaluator's service key (scope `verdicts:write`). One verdict per data version:
     sending it again returns the stored verdict with 200. A verdict for an older data version is
     a 409 (re-read the aggregates); a conclusive decision concludes the experiment."""
-    verdict, created = await service.record_verdict(session, experiment_id, body, actor=me)
+    try:
+        verdict, created = await service.record_verdict(session, experiment_id, body, actor=me)
+    except AppError as exc:
+        _count_evaluation(request, exc.status)
+        raise
     if not created:
         response.status_code = 200
+    _count_evaluation(request, response.status_code or 201)
     return verdict
 
 
