@@ -1,5 +1,6 @@
 """Command-line use cases outside HTTP: the first keys, and the demo team from the article."""
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlmodel import select
@@ -91,13 +92,16 @@ DEMO_PILLARS = [
 ]
 
 
-async def seed_demo(url: str) -> str:
-    """Create whatever of the demo team is missing; existing rows are left as they are."""
+async def seed_demo(url: str, progress: Callable[[str], None] | None = None) -> str:
+    """Create whatever of the demo team is missing; existing rows are left as they are.
+    `progress` hears each step as it starts."""
+    say = progress or (lambda step: None)
     engine = make_async_engine(url)
     created: list[str] = []
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session:
             by_email: dict[str, Member] = {}
+            say("team and networks")
             for data in DEMO_MEMBERS:
                 member = (await session.exec(
                     select(Member).where(Member.email == data.email))).first()
@@ -121,6 +125,7 @@ async def seed_demo(url: str) -> str:
                     quarter=quarter, name=name, description=description, networks=networks,
                     audiences=audiences), actor=None)
                 created.append(f"pillar '{name}'")
+            say("two quarters of posts and metric snapshots")
             created += await demo_metrics.seed(session)
     finally:
         await engine.dispose()

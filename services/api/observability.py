@@ -1,11 +1,9 @@
 """Request ids, JSON logs and Prometheus metrics, applied by one ASGI middleware."""
 
-import json
 import logging
 import os
 import random
 import re
-import sys
 import time
 from typing import Any
 
@@ -24,35 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.context import request_id_var
 from services.api.errors import internal_error_response
+from shared.logs import configure
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-            "request_id": request_id_var.get(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
 def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True
+    configure(level, context=lambda: {"request_id": request_id_var.get()})
 
 
 def multiprocess_dir() -> str | None:
