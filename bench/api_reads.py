@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
-from bench.common import CLI, cli, median_of, scratch_database, serve, wrk
+from bench.common import CLI, cli, median_of, require_wrk, scratch_database, serve, wrk
 from services.api.db import make_sync_engine
 
 
@@ -50,6 +50,7 @@ def load_team(url: str) -> None:
 
 
 def main() -> None:
+    require_wrk()
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -113,6 +114,13 @@ class WrkResult:
 def _ms(value: str) -> float:
     number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def require_wrk() -> None:
+    """Stop before any set-up when wrk is missing, saying how to get it."""
+    if shutil.which("wrk") is None:
+        sys.exit("this bench drives the API with wrk, which is not installed: "
+                 "sudo apt-get install wrk (or build it from https://github.com/wg/wrk)")
 
 
 def wrk(url: str, *, connections: int, seconds: int, headers: dict[str, str]) -> WrkResult:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CLI, scratch_database, serve, wrk
+from bench.common import CLI, require_wrk, scratch_database, serve, wrk
 from services.api.auth import hash_secret, new_secret
 from services.api.db import make_sync_engine, migrate
 from services.api.pagination import _encode
@@ -200,6 +200,7 @@ def measure(url: str, base: str, keys: dict[str, str], size: int, seconds: int) 
 
 
 def main() -> None:
+    require_wrk()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="wrk seconds per case")
     parser.add_argument("--workers", type=int, default=2, help="API worker processes")

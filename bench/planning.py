@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx2
 from sqlalchemy import text
 
-from bench.common import CLI, cli, scratch_database, serve, wrk
+from bench.common import CLI, cli, require_wrk, scratch_database, serve, wrk
 from services.api.db import make_sync_engine
 
 WEEK = "2027-01-04"
@@ -94,6 +94,7 @@ def summary(name: str, ms: list[float], target: float) -> None:
 
 
 def main() -> None:
+    require_wrk()
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=8)

@@ -20,7 +20,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import CLI, scratch_database, serve, wrk  # noqa: E402
+from bench.common import CLI, require_wrk, scratch_database, serve, wrk  # noqa: E402
 from services.api.auth import hash_secret, new_secret  # noqa: E402
 from services.api.db import make_sync_engine, migrate  # noqa: E402
 from services.api.reports.periods import quarter_bounds, quarter_of  # noqa: E402
@@ -149,6 +149,7 @@ async def upsert_throughput(base: str, key: str, *, batches: int, clients: int,
 
 
 def main() -> None:
+    require_wrk()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2, help="API worker processes.")

@@ -1,8 +1,10 @@
 """The `priorities` command: serve, migrate, create-key, seed-demo, and developer helpers."""
 
 import asyncio
+import atexit
 import glob
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -59,8 +61,10 @@ def prepare_metrics_dir() -> str:
     multiprocess mode), so that a scrape of any worker adds up all of them. An old run's
     files would add to the new counts, so they go. Runs before prometheus_client is imported
     here: it picks its storage when first imported."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
-        prefix="priorities-metrics-")
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or ""
+    if not path:
+        path = tempfile.mkdtemp(prefix="priorities-metrics-")
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
     os.makedirs(path, exist_ok=True)
     for stale in glob.glob(os.path.join(path, "*.db")):
         os.remove(stale)
