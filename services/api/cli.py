@@ -1,10 +1,8 @@
 """The `priorities` command: serve, migrate, create-key, seed-demo, and developer helpers."""
 
 import asyncio
-import atexit
 import glob
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -56,15 +54,14 @@ def migrate_or_exit(url: str, revision: str = "heads") -> None:
         raise typer.Exit(1) from None
 
 
-def prepare_metrics_dir() -> str:
-    """A fresh directory where the workers keep their counters (prometheus-client's
-    multiprocess mode), so that a scrape of any worker adds up all of them. An old run's
-    files would add to the new counts, so they go. Runs before prometheus_client is imported
-    here: it picks its storage when first imported."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or ""
-    if not path:
-        path = tempfile.mkdtemp(prefix="priorities-metrics-")
-        atexit.register(shutil.rmtree, path, ignore_errors=True)
+def prepare_metrics_dir(port: int) -> str:
+    """A directory where the workers keep their counters (prometheus-client's multiprocess
+    mode), so that a scrape of any worker adds up all of them: PROMETHEUS_MULTIPROC_DIR, or
+    one per port under the temporary directory (the same each time, so runs do not pile up).
+    An old run's files would add to the new counts, so they go. Runs before prometheus_client
+    is imported here: it picks its storage when first imported."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
+        tempfile.gettempdir(), f"priorities-metrics-{os.getuid()}-{port}")
     os.makedirs(path, exist_ok=True)
     for stale in glob.glob(os.path.join(path, "*.db")):
         os.remove(stale)
@@ -84,7 +81,7 @@ def serve(
     settings = Settings()
     if migrate_first:
         migrate_or_exit(settings.database_url)
-    prepare_metrics_dir()
+    prepare_metrics_dir(port)
     if "PUBLIC_BASE_URL" not in os.environ:
         # Links the API hands out (feeds, share links) point where it listens.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
