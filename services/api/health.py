@@ -18,6 +18,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="Is the process alive?")
 async def healthz() -> dict[str, str]:
+    """Answers while the process runs, without touching the database: for liveness probes."""
     return {"status": "ok"}
 
 

@@ -59,6 +59,9 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string",
                    "examples": ['<http://127.0.0.1:8000/v1/members?cursor=eyJpZCI6MjB9>; '
                                 'rel="next"']}},
+    "Location": {
+        "description": "The path of the resource just created.",
+        "schema": {"type": "string", "examples": ["/v1/members/7"]}},
     "RetryAfter": {
         "description": "Seconds to wait before retrying.",
         "schema": {"type": "integer", "minimum": 0, "examples": [1]}},
@@ -67,8 +70,6 @@ HEADERS: dict[str, dict[str, Any]] = {
                        "same `Idempotency-Key`.",
         "schema": {"type": "string", "enum": ["true"]}},
 }
-HEADER_NAMES = {"XRequestId": "X-Request-ID", "ETag": "ETag", "Link": "Link",
-                "RetryAfter": "Retry-After", "IdempotentReplayed": "Idempotent-Replayed"}
 
 IF_MATCH = {
     "name": "If-Match", "in": "header", "required": True,
@@ -311,8 +312,6 @@ def _finish_operation(path: str, method: str, op: dict[str, Any], route: APIRout
                       components: dict[str, Any]) -> None:
     if not path.startswith("/v1"):
         op["security"] = []
-    if not op.get("description"):
-        op["description"] = op["summary"] + "."
     params = [p for p in op.get("parameters", [])
               if not (p.get("in") == "header" and p["name"].lower() == "if-match")]
     responses = op["responses"]
@@ -344,6 +343,8 @@ def _finish_operation(path: str, method: str, op: dict[str, Any], route: APIRout
         headers["X-Request-ID"] = {"$ref": "#/components/headers/XRequestId"}
         if code < 300 and method != "delete" and _sets_header(route, "ETag"):
             headers["ETag"] = {"$ref": "#/components/headers/ETag"}
+        if code == 201 and _sets_header(route, "Location"):
+            headers["Location"] = {"$ref": "#/components/headers/Location"}
         schema = response.get("content", {}).get("application/json", {}).get("schema", {})
         if schema.get("$ref", "").endswith("Page"):
             headers["Link"] = {"$ref": "#/components/headers/Link"}

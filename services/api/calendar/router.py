@@ -91,6 +91,7 @@ async def list_entries(
             responses=problems(401, 403, 404))
 async def read_entry(entry_id: int, session: SessionDep, _: PersonKey,
                      response: Response) -> EntryPublic:
+    """Any person's key. The entry with its network, status and `ETag` for `PATCH` and `DELETE`."""
     entry, slug = await service.get_entry(session, entry_id)
     response.headers["ETag"] = etag(entry)
     return _entry(entry, slug)
@@ -113,6 +114,8 @@ async def update_entry(entry_id: int, body: EntryUpdate, session: SessionDep, me
                responses=problems(401, 403, 404, 412, 428))
 async def delete_entry(entry_id: int, session: SessionDep, me: StaffKey,
                        if_match: IfMatch) -> None:
+    """Strategist or manager: a strategist removes only their own entries. Send the `ETag`
+    you read as `If-Match`."""
     await service.delete_entry(session, entry_id, if_match=if_match, principal=me)
 
 

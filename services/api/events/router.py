@@ -144,6 +144,7 @@ async def create_webhook(body: WebhookCreate, session: SessionDep, me: ManagerKe
 async def list_webhooks(session: SessionDep, _: ManagerKey, request: Request,
                         response: Response, limit: Limit = 50,
                         cursor: CursorParam = None) -> Page[WebhookPublic]:
+    """Manager only. Registered webhooks (their secrets are shown only when created)."""
     return await paginate(session, select(Webhook), order=[(col(Webhook.id), False)],
                           key=lambda h: [h.id], convert=_hook, limit=limit, cursor=cursor,
                           request=request, response=response)
@@ -153,6 +154,7 @@ async def list_webhooks(session: SessionDep, _: ManagerKey, request: Request,
                      responses=problems(401, 403, 404))
 async def read_webhook(webhook_id: int, session: SessionDep, _: ManagerKey,
                        response: Response) -> WebhookPublic:
+    """Manager only. The webhook, with an `ETag` for `PATCH` and `DELETE`."""
     hook = await webhooks.get_webhook(session, webhook_id)
     response.headers["ETag"] = etag(hook)
     return _hook(hook)
@@ -173,6 +175,8 @@ async def update_webhook(webhook_id: int, body: WebhookUpdate, session: SessionD
                         responses=problems(401, 403, 404, 412, 428))
 async def delete_webhook(webhook_id: int, session: SessionDep, me: ManagerKey,
                          if_match: IfMatch) -> None:
+    """Manager only. Send the `ETag` you read as `If-Match`; its deliveries, pending or done,
+    go with it."""
     await webhooks.delete_webhook(session, webhook_id, if_match=if_match, principal=me)
 
 

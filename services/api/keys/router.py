@@ -68,6 +68,8 @@ async def create_api_key(body: ApiKeyCreate, session: SessionDep, me: ManagerKey
 @router.get("/api-keys", summary="List API keys", responses=problems(401, 403, 422))
 async def list_api_keys(session: SessionDep, _: ManagerKey, request: Request, response: Response,
                         limit: Limit = 50, cursor: CursorParam = None) -> Page[ApiKeyPublic]:
+    """Manager only. Every key's metadata (role, scopes, member, revoked or not); never the
+    secret."""
     return await paginate(session, select(ApiKey), order=[(col(ApiKey.id), False)],
                           key=lambda k: [k.id], convert=_public, limit=limit, cursor=cursor,
                           request=request, response=response)

@@ -156,6 +156,8 @@ def _settings(s: PlanningSettings) -> SettingsPublic:
             responses=problems(401, 403))
 async def read_planning_settings(session: SessionDep, _: PersonKey,
                                  response: Response) -> SettingsPublic:
+    """Any person's key. The thresholds that place work items in the priority matrix, with an `ETag`
+    for `PATCH`."""
     settings = await service.get_settings(session)
     response.headers["ETag"] = etag(settings)
     return _settings(settings)
@@ -244,6 +246,8 @@ def _schedule(view: service.ScheduleView) -> SchedulePublic:
 @router.get("/members/{member_id}/schedule", tags=["planning"],
             summary="Read a member's weekly blocks", responses=problems(401, 403, 404))
 async def read_schedule(member_id: int, session: SessionDep, _: StaffKey) -> SchedulePublic:
+    """Strategist or manager. The member's weekly time blocks (focus, regular, buffer) in their
+    own time zone."""
     member = await team.get_member(session, member_id)
     return _schedule(await service.get_schedule(session, member))
 

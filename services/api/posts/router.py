@@ -97,6 +97,7 @@ async def list_posts(
 @router.get("/posts/{post_id}", tags=["posts"], summary="Read a post",
             responses=problems(401, 403, 404))
 async def read_post(post_id: int, session: SessionDep, _: ReportReaderKey) -> PostPublic:
+    """Keys that may read reports. The post with its newest metrics."""
     post, slug = await service.get_post(session, post_id)
     return post_public(post, slug)
 
@@ -132,6 +133,7 @@ async def add_note(post_id: int, body: NoteCreate, session: SessionDep,
 @router.get("/posts/{post_id}/notes", tags=["posts"], summary="Notes on a post",
             responses=problems(401, 403, 404))
 async def list_notes(post_id: int, session: SessionDep, _: ReportReaderKey) -> list[NotePublic]:
+    """Keys that may read reports. Strategists' notes on the post."""
     await service.get_post(session, post_id)
     notes = (await service.notes_for(session, [post_id]))[post_id]
     return [NotePublic.model_validate(n, from_attributes=True) for n in notes]
@@ -156,6 +158,7 @@ async def put_goals(slug: str, quarter: QuarterPath, body: GoalsPut, session: Se
 async def list_goals(session: SessionDep, _: ReportReaderKey,
                      quarter: Annotated[str, Query(pattern=QUARTER_PATTERN,
                                                    examples=["2026-Q4"])]) -> list[GoalPublic]:
+    """Keys that may read reports. Each network's targets for the `quarter`."""
     goals = await service.goals_of(session, quarter)
     slugs = dict((await session.exec(select(Network.id, Network.slug))).all())
     return [GoalPublic(network=slugs[g.network_id], quarter=g.quarter, metric=g.metric,

@@ -192,6 +192,7 @@ async def create_report(body: ReportCreate, session: SessionDep, me: StaffKey,
 async def list_reports(session: SessionDep, _: ReportReaderKey, request: Request,
                        response: Response, limit: Limit = 50,
                        cursor: CursorParam = None) -> Page[ReportPublic]:
+    """Keys that may read reports. Saved report definitions, newest first."""
     return await paginate(session, select(Report), order=[(col(Report.id), True)],
                           key=lambda r: [r.id], convert=_report, limit=limit, cursor=cursor,
                           request=request, response=response)
@@ -201,6 +202,8 @@ async def list_reports(session: SessionDep, _: ReportReaderKey, request: Request
             responses=problems(401, 403, 404))
 async def read_report(report_id: int, session: SessionDep, _: ReportReaderKey,
                       response: Response) -> ReportPublic:
+    """Keys that may read reports. The definition (period, filters, sections), with an `ETag` for
+    `PATCH` and `DELETE`; `GET .../render` runs it."""
     report = await custom.get_report(session, report_id)
     response.headers["ETag"] = etag(report)
     return _report(report)
@@ -210,6 +213,8 @@ async def read_report(report_id: int, session: SessionDep, _: ReportReaderKey,
               responses=problems(401, 403, 404, 412, 422, 428))
 async def update_report(report_id: int, body: ReportUpdate, session: SessionDep, me: StaffKey,
                         if_match: IfMatch, response: Response) -> ReportPublic:
+    """Strategist or manager. Changes the fields you send; send the `ETag` you read as
+    `If-Match`."""
     report = await custom.update_report(session, report_id, body, if_match=if_match, actor=me)
     response.headers["ETag"] = etag(report)
     return _report(report)
@@ -260,6 +265,7 @@ async def export_html(report_id: int, request: Request, session: SessionDep,
             responses={**problems(401, 403, 404), **CSV_DOC})
 async def export_csv(report_id: int, request: Request, session: SessionDep,
                      _: ReportReaderKey) -> Response:
+    """Keys that may read reports. The rendered report as CSV."""
     text = render.to_csv(await _rendered(request, session, report_id))
     return Response(text, media_type=CSV, headers={
         "Content-Disposition": f'attachment; filename="report-{report_id}.csv"'})
@@ -278,6 +284,7 @@ async def report_highlights(report_id: int, request: Request, session: SessionDe
              summary="Annotate a section", responses=problems(401, 403, 404, 422))
 async def add_annotation(report_id: int, body: AnnotationCreate, session: SessionDep,
                          me: StaffKey) -> AnnotationPublic:
+    """Strategist or manager. A note on one section of the report, named by its `key`."""
     note = await custom.add_annotation(session, report_id, body, actor=me)
     return AnnotationPublic.model_validate(note, from_attributes=True)
 
@@ -286,6 +293,7 @@ async def add_annotation(report_id: int, body: AnnotationCreate, session: Sessio
             summary="A report's annotations", responses=problems(401, 403, 404))
 async def list_annotations(report_id: int, session: SessionDep,
                            _: ReportReaderKey) -> list[AnnotationPublic]:
+    """Keys that may read reports. The report's annotations."""
     await custom.get_report(session, report_id)
     return [AnnotationPublic.model_validate(n, from_attributes=True)
             for n in await custom.annotations(session, report_id)]
@@ -296,6 +304,7 @@ async def list_annotations(report_id: int, session: SessionDep,
                responses=problems(401, 403, 404))
 async def delete_annotation(report_id: int, annotation_id: int, session: SessionDep,
                             me: StaffKey) -> None:
+    """Strategist or manager. The annotation leaves the report and its exports."""
     await custom.delete_annotation(session, report_id, annotation_id, actor=me)
 
 
@@ -321,6 +330,7 @@ async def create_share_link(report_id: int, body: ShareLinkCreate, request: Requ
             summary="A report's share links", responses=problems(401, 403, 404))
 async def list_share_links(report_id: int, session: SessionDep,
                            _: StaffKey) -> list[ShareLinkPublic]:
+    """Strategist or manager. The report's share links, revoked and expired ones included."""
     return [_link(link) for link in await custom.links(session, report_id)]
 
 
@@ -356,6 +366,8 @@ async def shared_html(token: str, request: Request, session: SessionDep) -> HTML
             response_class=PlainTextResponse, responses={**INVALID_DOC, **CSV_DOC},
             openapi_extra=PUBLIC)
 async def shared_csv(token: str, request: Request, session: SessionDep) -> Response:
+    """No key: the signed token in the URL is the credential. A tampered, expired or revoked link
+    is a 404."""
     return Response(render.to_csv(await _shared(request, session, token)), media_type=CSV)
 
 

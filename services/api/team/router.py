@@ -69,6 +69,8 @@ def _pillar(p: Pillar, networks: list[str]) -> PillarPublic:
              responses=problems(401, 403, 409, 422))
 async def create_network(body: NetworkCreate, session: SessionDep, me: ManagerKey,
                          response: Response) -> NetworkPublic:
+    """Manager only. Adds a network with its purpose, audience and first owner; answers with its
+    `ETag` and `Location`. A slug already taken is a 409."""
     network, owner = await service.create_network(session, body, actor=me)
     response.headers["ETag"] = etag(network)
     response.headers["Location"] = f"/v1/networks/{network.slug}"
@@ -108,6 +110,8 @@ async def read_network(slug: str, _: PersonKey, request: Request,
               responses=problems(401, 403, 404, 412, 422, 428))
 async def update_network(slug: str, body: NetworkUpdate, session: SessionDep, me: ManagerKey,
                          if_match: IfMatch, response: Response) -> NetworkPublic:
+    """Manager only. Changes the fields you send; send the `ETag` you read as `If-Match`. Owners
+    change through `POST /v1/networks/{slug}/owners`, which keeps the history."""
     network = await service.update_network(session, slug, body, if_match=if_match, actor=me)
     owners = await service.owners_on(session, [network.id or 0], utcnow().date())
     response.headers["ETag"] = etag(network)
@@ -192,6 +196,8 @@ async def list_members(session: SessionDep, _: PersonKey, request: Request, resp
             responses=problems(401, 403, 404))
 async def read_member(member_id: int, session: SessionDep, _: PersonKey,
                       response: Response) -> MemberPublic:
+    """Any person's key. The member with their role, time zone and weekly capacity, and an `ETag`
+    for `PATCH`."""
     member = await service.get_member(session, member_id)
     response.headers["ETag"] = etag(member)
     return _member(member)
@@ -214,6 +220,9 @@ async def update_member(member_id: int, body: MemberUpdate, session: SessionDep,
              responses=problems(401, 403, 409, 422))
 async def create_pillar(body: PillarCreate, session: SessionDep, me: ManagerKey,
                         response: Response) -> PillarPublic:
+    """Manager only. A content pillar for a quarter, with the networks and audiences it serves;
+    requests are checked against the pillars of their quarter. The same name twice in a
+    quarter is a 409."""
     pillar, networks = await service.create_pillar(session, body, actor=me)
     response.headers["ETag"] = etag(pillar)
     response.headers["Location"] = f"/v1/pillars/{pillar.id}"
@@ -228,6 +237,7 @@ async def list_pillars(
                                          examples=["2026-Q4"])] = None,
     limit: Limit = 50, cursor: CursorParam = None,
 ) -> Page[PillarPublic]:
+    """Any person's key. Pillars, optionally of one `quarter`."""
     stmt = select(Pillar)
     if quarter is not None:
         stmt = stmt.where(Pillar.quarter == quarter)
@@ -243,6 +253,8 @@ async def list_pillars(
             responses=problems(401, 403, 404))
 async def read_pillar(pillar_id: int, session: SessionDep, _: PersonKey,
                       response: Response) -> PillarPublic:
+    """Any person's key. The pillar with its networks and audiences, and an `ETag` for `PATCH` and
+    `DELETE`."""
     pillar, networks = await service.get_pillar(session, pillar_id)
     response.headers["ETag"] = etag(pillar)
     return _pillar(pillar, networks)
@@ -252,6 +264,7 @@ async def read_pillar(pillar_id: int, session: SessionDep, _: PersonKey,
               responses=problems(401, 403, 404, 409, 412, 422, 428))
 async def update_pillar(pillar_id: int, body: PillarUpdate, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch, response: Response) -> PillarPublic:
+    """Manager only. Changes the fields you send; send the `ETag` you read as `If-Match`."""
     pillar, networks = await service.update_pillar(session, pillar_id, body, if_match=if_match,
                                                    actor=me)
     response.headers["ETag"] = etag(pillar)
@@ -262,5 +275,6 @@ async def update_pillar(pillar_id: int, body: PillarUpdate, session: SessionDep,
                summary="Delete a pillar", responses=problems(401, 403, 404, 412, 428))
 async def delete_pillar(pillar_id: int, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch) -> None:
+    """Manager only. Send the `ETag` you read as `If-Match`."""
     await service.delete_pillar(session, pillar_id, if_match=if_match, actor=me)
 
