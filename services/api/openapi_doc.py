@@ -312,8 +312,11 @@ def _finish_operation(path: str, method: str, op: dict[str, Any], route: APIRout
                       components: dict[str, Any]) -> None:
     if not path.startswith("/v1"):
         op["security"] = []
+    # If-Match and Idempotency-Key are shared components; a handler that declares either
+    # itself (FastAPI's lower-case header parameter) gets the component instead.
     params = [p for p in op.get("parameters", [])
-              if not (p.get("in") == "header" and p["name"].lower() == "if-match")]
+              if not (p.get("in") == "header"
+                      and p["name"].lower() in ("if-match", "idempotency-key"))]
     responses = op["responses"]
     if "428" in responses or any(p.get("name", "").lower() == "if-match"
                                  for p in op.get("parameters", [])):
@@ -322,9 +325,10 @@ def _finish_operation(path: str, method: str, op: dict[str, Any], route: APIRout
         responses.setdefault("428", {})
     if method == "post" and path.startswith("/v1") and op.get("security") != []:
         params.append({"$ref": "#/components/parameters/IdempotencyKey"})
-        # What the idempotency layer itself answers: a malformed key, one still running.
-        responses.setdefault("400", {})
-        responses.setdefault("409", {})
+        # What the idempotency layer itself answers: a malformed key, one still running, the
+        # same key with another body.
+        for status in ("400", "409", "422"):
+            responses.setdefault(status, {})
     if "requestBody" in op:
         responses.setdefault("413", {})
     if op.get("security") != [] and path.startswith("/v1"):

@@ -20,6 +20,7 @@ def test_a_generated_client_runs_the_integrators_flow(db_url: str,
     from sp_client.models import (
         MemberCreate,
         MemberUpdate,
+        NetworkCreate,
         ObservationBatch,
         Problem,
         RequestCreate,
@@ -27,9 +28,24 @@ def test_a_generated_client_runs_the_integrators_flow(db_url: str,
         VerdictCreate,
     )
 
-    with api_process(db_url, seed_demo=True) as api:
+    with api_process(db_url) as api:
+        lead = cli(api.env, "create-key", "--role", "manager", "--name", "lead")
+        manager = AuthenticatedClient(base_url=api.url, token=lead,
+                                      raise_on_unexpected_status=True)
+        create_member = _api("team.create_member")
+        team = {}
+        for name, email, role in (("Olivia Martin", "olivia.martin@example.com", "strategist"),
+                                  ("Priya Shah", "priya.shah@example.com", "stakeholder"),
+                                  ("Ada Client", "ada.client@example.com", "strategist")):
+            created = create_member.sync_detailed(client=manager, body=MemberCreate.from_dict({
+                "name": name, "email": email, "time_zone": "Europe/London", "role": role}),
+                idempotency_key=f"create-{email}")
+            assert created.status_code == 201 and created.headers["location"]
+            team[email] = created.parsed
+        _api("networks.create_network").sync(client=manager, body=NetworkCreate.from_dict({
+            "slug": "instagram", "name": "Instagram", "purpose": "engagement",
+            "audience": "creators", "owner_id": team["olivia.martin@example.com"].id}))
         keys = {
-            "manager": cli(api.env, "create-key", "--role", "manager", "--name", "lead"),
             "priya": cli(api.env, "create-key", "--role", "stakeholder", "--name", "Priya",
                          "--member-email", "priya.shah@example.com"),
             "olivia": cli(api.env, "create-key", "--role", "strategist", "--name", "Olivia",
@@ -37,16 +53,11 @@ def test_a_generated_client_runs_the_integrators_flow(db_url: str,
             "evaluator": cli(api.env, "create-key", "--role", "service", "--name", "evaluator",
                              "--scope", "experiments:read", "--scope", "verdicts:write"),
         }
-        manager, priya, olivia, evaluator = (
+        priya, olivia, evaluator = (
             AuthenticatedClient(base_url=api.url, token=keys[k], raise_on_unexpected_status=True)
-            for k in ("manager", "priya", "olivia", "evaluator"))
+            for k in ("priya", "olivia", "evaluator"))
 
-        ada = MemberCreate.from_dict({"name": "Ada Client", "email": "ada.client@example.com",
-                                      "time_zone": "Europe/London", "role": "strategist"})
-        created = _api("team.create_member").sync_detailed(client=manager, body=ada,
-                                                            idempotency_key="create-ada")
-        assert created.status_code == 201
-        member = created.parsed
+        member = team["ada.client@example.com"]
         read = _api("team.read_member").sync_detailed(member.id, client=manager)
         etag = read.headers["etag"]
         update = _api("team.update_member")

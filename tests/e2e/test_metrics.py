@@ -1,6 +1,9 @@
 """/metrics under `serve --workers 2`: every scrape, whichever worker answers it, counts every
 request exactly once, shows each worker's process figures and the business counts."""
 
+import os
+from pathlib import Path
+
 import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -13,7 +16,11 @@ def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
             for family in text_string_to_metric_families(text)}
 
 
-def test_metrics_add_up_across_two_workers(db_url: str) -> None:
+def test_metrics_add_up_across_two_workers(tmp_path: Path) -> None:
+    # About processes, not the database (the generated-client test reads the business
+    # counts on both): SQLite only.
+    db_url = f"sqlite:///{tmp_path / 'metrics.db'}"
+    cli({**os.environ, "DATABASE_URL": db_url}, "migrate")
     with api_process(db_url, workers=2, settings={"WEBHOOK_WORKER": "false"}) as api:
         key = cli(api.env, "create-key", "--role", "manager", "--name", "lead")
         # A connection each, so the kernel spreads requests and scrapes over both workers.

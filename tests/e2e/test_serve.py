@@ -1,12 +1,15 @@
 """`priorities serve --port N` without PUBLIC_BASE_URL hands out links on port N."""
 
+from pathlib import Path
+
 import httpx2
 
 from tests.e2e.procs import ApiProcess, cli
 
 
-def test_feed_links_follow_the_port_when_no_base_url_is_set(db_url: str) -> None:
-    api = ApiProcess(db_url)
+def test_feed_links_follow_the_port_when_no_base_url_is_set(tmp_path: Path) -> None:
+    # About the command line, not the database: SQLite only.
+    api = ApiProcess(f"sqlite:///{tmp_path / 'serve.db'}")
     del api.env["PUBLIC_BASE_URL"]
     cli(api.env, "seed-demo")
     key = cli(api.env, "create-key", "--role", "stakeholder", "--name", "Priya",
