@@ -164,7 +164,7 @@ def _rename_refs(node: Any) -> Any:
 
 
 def _sets_header(route: APIRoute, header: str) -> bool:
-    # The handlers set ETag on the response they are handed; reading that from the handler's
+    # Handlers set ETag and Location on the response they are handed; reading that from their
     # own code keeps the document right without a second list to maintain.
     return f'headers["{header}"]' in inspect.getsource(route.endpoint)
 
