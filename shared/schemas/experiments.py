@@ -52,14 +52,19 @@ class ArmRole(StrEnum):
 
 
 class Decision(StrEnum):
+    """no_difference: equivalent within the experiment's margin (two one-sided tests);
+    inconclusive: the planned size was reached and neither a difference nor equivalence shown."""
+
     keep_collecting = "keep_collecting"
     team_better = "team_better"
     stakeholder_better = "stakeholder_better"
     no_difference = "no_difference"
+    inconclusive = "inconclusive"
     invalid_srm = "invalid_srm"
 
 
-CONCLUSIVE = {Decision.team_better, Decision.stakeholder_better, Decision.no_difference}
+CONCLUSIVE = {Decision.team_better, Decision.stakeholder_better, Decision.no_difference,
+              Decision.inconclusive}
 
 ArmKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
@@ -128,6 +133,9 @@ class ExperimentPublic(BaseModel):
                                    "(0.005 = half a point), relative for values (0.1 = 10%).")
     planned_n_per_arm: int = Field(description="Impressions per arm for proportion metrics, "
                                                "posts per arm for per-post values.")
+    equivalence_margin: float | None = Field(
+        default=None, description="Margin of the equivalence test (same scale as mde); null: "
+                                  "the mde is the margin.")
     data_version: int = Field(description="Grows whenever the observations change.")
     evaluated_version: int = Field(description="data_version of the latest verdict (0: none).")
     looks: list[float] = Field(description="Information fractions of the verdicts so far.")
@@ -174,6 +182,9 @@ class VerdictCreate(BaseModel):
     rel_ci_high: float | None = None
     p_value: float | None = Field(default=None, ge=0, le=1)
     always_valid_p: float | None = Field(default=None, ge=0, le=1)
+    equivalence_p_value: float | None = Field(
+        default=None, ge=0, le=1, description="Two one-sided tests against the equivalence "
+                                              "margin, at the planned size without a winner.")
     boundary: float | None = Field(
         default=None, description="Group-sequential: |z| needed to reject at this look; null "
                                   "when |z| was below the bound for all the alpha spent so far "

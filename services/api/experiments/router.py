@@ -149,13 +149,15 @@ async def read_aggregates(experiment_id: int, session: SessionDep,
 
 @router.post("/{experiment_id}/verdicts", status_code=201, summary="Record a verdict",
              responses=problems(401, 403, 404, 409, 422)
-             | {200: {"description": "This data version already has a verdict: the stored one",
+             | {200: {"description": "This data version already has this verdict: the stored one",
                       "model": VerdictPublic}})
 async def create_verdict(experiment_id: int, body: VerdictCreate, session: SessionDep,
                          me: VerdictWriterKey, response: Response) -> VerdictPublic:
     """For the evaluator's service key (scope `verdicts:write`). One verdict per data version:
-    sending it again returns the stored verdict with 200. A verdict for an older data version is
-    a 409 (re-read the aggregates); a conclusive decision concludes the experiment."""
+    sending the same verdict again returns the stored verdict with 200; a different verdict for
+    a data version that already has one is a 409 naming the stored verdict's id. A verdict for
+    an older data version is a 409 (re-read the aggregates); a conclusive decision (a winner,
+    equivalent, inconclusive) concludes the experiment."""
     verdict, created = await service.record_verdict(session, experiment_id, body, actor=me)
     if not created:
         response.status_code = 200

@@ -44,6 +44,10 @@ class ExperimentCreate(Strict):
     mde: float = Field(gt=0, examples=[0.005],
                        description="Smallest effect worth detecting: absolute for proportions, "
                                    "relative for per-post values (0.1 = 10%).")
+    equivalence_margin: float | None = Field(
+        default=None, gt=0, le=1e6, examples=[0.004],
+        description="Differences within +-margin count as no difference (two one-sided tests "
+                    "at the planned size); same scale as mde, which is the default.")
     planned_n_per_arm: int | None = Field(
         default=None, ge=2, le=10**12,
         description="Override the planned size (impressions per arm for proportions, posts per "

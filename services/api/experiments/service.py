@@ -361,6 +361,14 @@ def _verdict_problem(experiment: Experiment | None, experiment_id: int, data: Ve
     return None
 
 
+def _same_verdict(stored: VerdictPublic, data: VerdictCreate) -> bool:
+    """The same verdict again (a retry) rather than a different one for the same data."""
+    fields = set(VerdictCreate.model_fields)
+    return (VerdictCreate.model_validate(stored.model_dump(include=fields)).model_dump(mode="json")
+            == VerdictCreate.model_validate(data.model_dump(include=fields)).model_dump(
+                mode="json"))
+
+
 async def _store_verdicts(session: AsyncSession, items: Sequence[tuple[int, VerdictCreate]], *,
                           actor: Principal) -> dict[int, VerdictBatchOutcome | AppError]:
     """Check and add verdicts to the transaction in a fixed number of queries, whatever the
@@ -386,8 +394,15 @@ async def _store_verdicts(session: AsyncSession, items: Sequence[tuple[int, Verd
     for exp_id, data in items:
         replay = stored.get((exp_id, data.data_version))
         if replay is not None:
+            stored_public = verdict_public(replay)
+            if not _same_verdict(stored_public, data):
+                results[exp_id] = Conflict(
+                    f"Verdict {replay.id} ({replay.decision.value}) is already stored for data "
+                    f"version {data.data_version} and differs from this one; a data version "
+                    "has one verdict. Send new observations to get a new look.")
+                continue
             results[exp_id] = VerdictBatchOutcome(experiment_id=exp_id, status=200,
-                                                  verdict=verdict_public(replay))
+                                                  verdict=stored_public)
             continue
         experiment = experiments.get(exp_id)
         problem = _verdict_problem(experiment, exp_id, data, arms.get(exp_id, []))

@@ -32,6 +32,7 @@ class Experiment(Versioned, table=True):
     power: float
     baseline_rate: float | None = None
     mde: float
+    equivalence_margin: float | None = None
     planned_n_per_arm: int
     data_version: int = Field(default=0)
     evaluated_version: int = Field(default=0)
@@ -107,6 +108,7 @@ class Verdict(SQLModel, table=True):
     rel_ci_high: float | None = None
     p_value: float | None = None
     always_valid_p: float | None = None
+    equivalence_p_value: float | None = None
     boundary: float | None = None
     alpha_spent: float | None = None
     srm_p_value: float | None = None

@@ -230,6 +230,28 @@ def test_a_verdict_is_stored_once_per_data_version(api: Api) -> None:
     assert after["evaluated_version"] == 1 and after["looks"] == [0.2]
 
 
+def test_a_different_verdict_for_a_stored_data_version_is_a_conflict_naming_it(
+        api: Api) -> None:
+    exp = api.make_experiment()
+    api.observe(exp["id"], [{"arm": "video", "post_id": "p", "impressions": 10}])
+    exp = get(api, exp["id"])
+    key = api.service_key(*EVALUATOR)
+    url = f"/v1/experiments/{exp['id']}/verdicts"
+    first = api.ok(api.client.post(url, headers=key, json=verdict_body(exp)), 201)
+
+    other = verdict_body(exp, summary="Too early; the difference is small so far.")
+    r = api.client.post(url, headers=key, json=other)
+    batch = api.ok(api.client.post("/v1/experiments/verdicts", headers=key, json={
+        "verdicts": [{"experiment_id": exp["id"], **other}]}))["items"][0]
+
+    body = assert_problem(r, 409)
+    assert f"Verdict {first['id']} (keep_collecting)" in body["detail"]
+    assert batch["status"] == 409 and f"Verdict {first['id']}" in batch["detail"]
+    assert [v["summary"] for v in api.ok(api.client.get(url, headers=api.manager))["items"]] \
+        == [first["summary"]]
+    assert count_events(api, "experiment.verdict") == 1
+
+
 def test_a_verdict_for_stale_data_is_a_conflict_and_writes_nothing(api: Api) -> None:
     exp = api.make_experiment()
     api.observe(exp["id"], [{"arm": "video", "post_id": "p", "impressions": 10}])
