@@ -59,8 +59,13 @@ class Comparison:
 
 def _ratio(arm: ArmAggregate, metric: Metric) -> stats.ArmRatio:
     sums = arm.metrics[metric.value]
+    moments = (sums.sum_sq_cross, sums.sum_sq_cross2, sums.sum_cross2, sums.sum_cross3,
+               arm.impressions_cube, arm.impressions_4th)
+    leverage = (None if any(m is None for m in moments)
+                else tuple(float(m or 0.0) for m in moments))
     return stats.ArmRatio(arm.posts, sums.sum, float(arm.impressions), sums.sum_sq,
-                          arm.impressions_sq, sums.sum_cross or 0.0)
+                          arm.impressions_sq, sums.sum_cross or 0.0,
+                          leverage)  # type: ignore[arg-type]
 
 
 def _moments(arm: ArmAggregate, metric: Metric) -> stats.ArmMoments:
@@ -82,10 +87,11 @@ def compare(metric: Metric, unit: Unit, a: ArmAggregate, b: ArmAggregate, *,
             counts_b = stats.ArmCounts(b.impressions, round(sb))
             result = stats.compare_proportions(counts_a, counts_b, alpha=alpha)
             return Comparison(result, a.impressions, b.impressions, rate_a, rate_b)
+        # Posts are the unit: they count towards the plan, not their impressions.
         if min(a.posts, b.posts) < 2 or a.impressions == 0 or b.impressions == 0:
-            return Comparison(None, a.impressions, b.impressions, rate_a, rate_b)
+            return Comparison(None, a.posts, b.posts, rate_a, rate_b)
         result = stats.compare_ratio(_ratio(a, metric), _ratio(b, metric), alpha=alpha)
-        return Comparison(result, a.impressions, b.impressions, rate_a, rate_b)
+        return Comparison(result, a.posts, b.posts, rate_a, rate_b)
     ma, mb = _moments(a, metric), _moments(b, metric)
     mean_a = ma.total / ma.n if ma.n else 0.0
     mean_b = mb.total / mb.n if mb.n else 0.0
@@ -112,8 +118,6 @@ def _srm(experiment: ExperimentPublic, a: ArmAggregate, b: ArmAggregate,
     share_a = next(arm.share for arm in experiment.arms if arm.role == ArmRole.team)
     if experiment.unit == Unit.impression:
         n_a, n_b, what = a.impressions, b.impressions, "impressions"
-    elif experiment.primary_metric in PROPORTION_METRICS:
-        n_a, n_b, what = a.posts, b.posts, "posts"
     else:
         n_a, n_b, what = comparison.n_a, comparison.n_b, "posts"
     p_value, mismatch = stats.srm_check(n_a, n_b, expected_share_a=share_a)
@@ -230,8 +234,6 @@ def _imbalance(experiment: ExperimentPublic, a: ArmAggregate,
 
 def _posts(experiment: ExperimentPublic, a: ArmAggregate, b: ArmAggregate,
            comparison: Comparison) -> int:
-    if experiment.primary_metric in PROPORTION_METRICS:
-        return min(a.posts, b.posts)
     return min(comparison.n_a, comparison.n_b)
 
 
@@ -370,7 +372,7 @@ def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: 
                     f"{imbalance.per_post_a:,.0f} impressions each on average against "
                     f"{imbalance.per_post_b:,.0f} for the {other.name.lower()}'s; the "
                     "comparison holds per post, but check how the posts were distributed.")
-    counted = "impressions" if metric in PROPORTION_METRICS else "posts"
+    counted = "impressions" if experiment.unit == Unit.impression else "posts"
     n = min(verdict.n_per_arm.values())
     progress = f"{n:,} of {verdict.planned_n_per_arm:,} planned {counted} per arm"
     per_variant = (f"{posts} posts per variant" if posts is not None

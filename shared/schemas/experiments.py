@@ -99,6 +99,14 @@ class MetricSums(BaseModel):
     sum_cross: float | None = None
     sum_log: float | None = None
     sum_log_sq: float | None = None
+    sum_sq_cross: float | None = Field(default=None, description="Proportions: sum of "
+                                       "num^2 * impressions (leverage-corrected variance).")
+    sum_sq_cross2: float | None = Field(default=None, description="Proportions: sum of "
+                                        "num^2 * impressions^2.")
+    sum_cross2: float | None = Field(default=None, description="Proportions: sum of "
+                                     "num * impressions^2.")
+    sum_cross3: float | None = Field(default=None, description="Proportions: sum of "
+                                     "num * impressions^3.")
 
 
 class ArmAggregate(BaseModel):
@@ -106,6 +114,8 @@ class ArmAggregate(BaseModel):
     posts: int
     impressions: int
     impressions_sq: float
+    impressions_cube: float | None = Field(default=None, description="Sum of impressions^3.")
+    impressions_4th: float | None = Field(default=None, description="Sum of impressions^4.")
     metrics: dict[str, MetricSums]
 
 
@@ -131,8 +141,10 @@ class ExperimentPublic(BaseModel):
     baseline_rate: float | None
     mde: float = Field(description="Minimum detectable effect: absolute for proportions "
                                    "(0.005 = half a point), relative for values (0.1 = 10%).")
-    planned_n_per_arm: int = Field(description="Impressions per arm for proportion metrics, "
-                                               "posts per arm for per-post values.")
+    planned_n_per_arm: int = Field(description="Posts per arm with unit post, impressions per "
+                                               "arm with unit impression.")
+    sizing_basis: str = Field(default="", description="How the planned size was computed: "
+                                                      "the variance's source and the formula.")
     equivalence_margin: float | None = Field(
         default=None, description="Margin of the equivalence test (same scale as mde); null: "
                                   "the mde is the margin.")

@@ -16,7 +16,13 @@ from services.api.concurrency import etag
 from services.api.db import SessionDep
 from services.api.errors import problems
 from services.api.experiments import service, visibility
-from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
+from services.api.experiments.schemas import (
+    ExperimentCreate,
+    ObservationBatch,
+    ObservationResult,
+    PlanPublic,
+    PlanRequest,
+)
 from services.api.models import Experiment, Verdict
 from services.api.pagination import CursorParam, Limit, paginate
 from shared.schemas import Page
@@ -44,14 +50,27 @@ async def _one(session: SessionDep, experiment: Experiment, response: Response) 
     return (await service.public(session, [experiment]))[0]
 
 
+@router.post("/plans", summary="Plan a sample size or a detectable effect",
+             responses=problems(401, 403, 422))
+async def plan_experiment(body: PlanRequest, session: SessionDep, me: StaffKey) -> PlanPublic:
+    """Writes nothing. With unit `post`: posts per arm for a Welch t-test on the per-post
+    values, with the between-post variance of the network's recent posts (180 days, latest
+    500; a documented fallback below 10 posts); with `n_per_arm`, the smallest effect that
+    size detects with the given power ("with 20 posts per arm, what lift can we detect?").
+    With unit `impression`: impressions per arm by Fleiss' formula."""
+    return await service.plan(session, body)
+
+
 @router.post("", status_code=201, summary="Create an experiment",
              responses=problems(401, 403, 422))
 async def create_experiment(body: ExperimentCreate, session: SessionDep, me: StaffKey,
                             response: Response) -> ExperimentPublic:
     """Define a compromise A/B test: the team's variant against the stakeholder's, a primary
-    metric, optional guardrails, and the design. For a proportion metric the planned size per
-    arm comes from `baseline_rate`, `mde`, `alpha` and `power` (Fleiss' formula, impressions
-    per arm). `start: true` starts collecting at once; otherwise it stays a draft."""
+    metric, optional guardrails, and the design. The planned size per arm comes from `mde`,
+    `alpha`, `power` (and `baseline_rate` for rates) as `POST /v1/experiments/plans` computes
+    it: posts per arm with unit `post`, using the between-post variance of the network's recent
+    posts, impressions per arm (Fleiss) with unit `impression`. `start: true` starts collecting
+    at once; otherwise it stays a draft."""
     experiment = await service.create_experiment(session, body, actor=me)
     response.headers["Location"] = f"/v1/experiments/{experiment.id}"
     return await _one(session, experiment, response)

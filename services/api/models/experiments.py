@@ -34,6 +34,7 @@ class Experiment(Versioned, table=True):
     mde: float
     equivalence_margin: float | None = None
     planned_n_per_arm: int
+    sizing_basis: str = Field(default="", max_length=500)
     data_version: int = Field(default=0)
     evaluated_version: int = Field(default=0)
     looks: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

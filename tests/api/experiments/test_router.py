@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from services.abtest import stats
+from services.abtest import sizing, stats
 from tests.api.team.test_router import assert_problem
 from tests.factories import Api, posts
 
@@ -39,22 +39,30 @@ def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
         "arms": [{"key": "webinar", "name": "Webinar post", "role": "stakeholder"},
                  {"key": "video", "name": "Product video", "role": "team"}]})
     body = api.ok(r, 201)
+    impressions = api.ok(api.client.post("/v1/experiments", headers=api.manager, json={
+        "name": "One post split", "baseline_rate": 0.028, "mde": 0.005, "unit": "impression",
+        "arms": [{"key": "webinar", "name": "Webinar post", "role": "stakeholder"},
+                 {"key": "video", "name": "Product video", "role": "team"}]}), 201)
 
-    assert body["planned_n_per_arm"] == stats.required_sample_size_proportions(
+    # Posts are the unit: planned in posts (no history on this network: the fallback).
+    assert body["planned_n_per_arm"] == sizing.required_posts(
+        sizing.FALLBACK_RATE_CV2 * 0.028**2, 0.005, alpha=0.05, power=0.8)
+    assert "fallback" in body["sizing_basis"]
+    assert impressions["planned_n_per_arm"] == stats.required_sample_size_proportions(
         0.028, 0.005, alpha=0.05, power=0.8)
     assert body["state"] == "draft" and body["design"] == "sequential" and body["unit"] == "post"
     assert [a["key"] for a in body["arms"]] == ["video", "webinar"]  # the team's arm first
     assert body["request_id"] == request_id and body["data_version"] == 0
     assert r.headers["location"] == f"/v1/experiments/{body['id']}"
     assert r.headers["etag"] == '"v1"'
-    assert count_events(api, "experiment.created") == 1
+    assert count_events(api, "experiment.created") == 2
 
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"arms": [{"key": "video", "name": "Video", "role": "team"}]}, None),
     ({"primary_metric": "likes_per_hour"}, "body.primary_metric"),
     ({"mde": -0.01}, "body.mde"),
-    ({"primary_metric": "video_views"}, None),
+    ({"network": "myspace"}, None),
     ({"arms": [{"key": "a", "name": "A", "role": "team"},
                {"key": "b", "name": "B", "role": "team"}]}, None),
     ({"arms": [{"key": "a", "name": "A", "role": "team", "share": 0.7},
@@ -62,7 +70,7 @@ def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
     ({"guardrail_metrics": ["engagement_rate"]}, None),
     ({"unit": "impression", "guardrail_metrics": ["watch_time"]}, None),
     ({"baseline_rate": None}, None),
-], ids=["one-arm", "unknown-metric", "negative-mde", "value-without-plan", "two-team-arms",
+], ids=["one-arm", "unknown-metric", "negative-mde", "unknown-network", "two-team-arms",
         "shares", "primary-as-guardrail", "impression-unit-value", "no-baseline"])
 def test_bad_definitions_are_rejected_and_write_nothing(api: Api, change: dict[str, Any],
                                                         field: str | None) -> None:
