@@ -33,12 +33,14 @@ FloatArray = npt.NDArray[np.float64]
 def experiment(*, design: str, unit: str, planned: int, mde: float, alpha: float = 0.05,
                power: float = 0.8, looks: list[float] | None = None,
                last_always_valid_p: float | None = None,
-               equivalence_margin: float | None = None) -> ExperimentPublic:
+               equivalence_margin: float | None = None,
+               team_share: float = 0.5) -> ExperimentPublic:
     looks = looks or []
     return ExperimentPublic(
         id=1, name="sim", hypothesis="", request_id=None, state="running",
-        arms=[{"key": "video", "name": "Video", "role": "team", "share": 0.5},
-              {"key": "webinar", "name": "Webinar", "role": "stakeholder", "share": 0.5}],
+        arms=[{"key": "video", "name": "Video", "role": "team", "share": team_share},
+              {"key": "webinar", "name": "Webinar", "role": "stakeholder",
+               "share": 1 - team_share}],
         primary_metric="engagement_rate", guardrail_metrics=[], unit=unit, design=design,
         alpha=alpha, power=power, baseline_rate=0.05, mde=mde,
         equivalence_margin=equivalence_margin, planned_n_per_arm=planned,
@@ -94,6 +96,7 @@ class Run:
     look: int  # the look that concluded (or the last look)
     ci_low: float | None
     ci_high: float | None
+    disagreements: int = 0  # looks whose words and interval disagreed (must stay 0)
 
 
 def run_per_post(rng: np.random.Generator, scenario: Scenario, *, design: str, sims: int,
@@ -110,6 +113,7 @@ def run_per_post(rng: np.random.Generator, scenario: Scenario, *, design: str, s
     for i in range(sims):
         looks: list[float] = []
         last_p: float | None = None
+        disagreements = 0
         for k in range(1, scenario.looks + 1):
             m = k * scenario.posts_per_look
             exp = experiment(design=design, unit="post", planned=planned, mde=mde, alpha=alpha,
@@ -119,10 +123,19 @@ def run_per_post(rng: np.random.Generator, scenario: Scenario, *, design: str, s
             looks.append(verdict.info_fraction)
             if verdict.always_valid_p is not None:
                 last_p = verdict.always_valid_p
+            disagreements += _disagrees(verdict.decision, verdict.ci_low, verdict.ci_high)
             if verdict.decision in CONCLUSIVE or k == scenario.looks:
-                runs.append(Run(verdict.decision, k, verdict.ci_low, verdict.ci_high))
+                runs.append(Run(verdict.decision, k, verdict.ci_low, verdict.ci_high,
+                                disagreements))
                 break
     return runs
+
+
+def _disagrees(decision: Decision, low: float | None, high: float | None) -> bool:
+    """A winner beside an interval holding 0, or anything else beside one excluding it."""
+    excludes_zero = (low is not None and low > 0) or (high is not None and high < 0)
+    winner = decision in (Decision.team_better, Decision.stakeholder_better)
+    return excludes_zero != winner and (winner or low is not None or high is not None)
 
 
 def false_positive_rate(runs: list[Run]) -> float:

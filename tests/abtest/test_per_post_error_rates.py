@@ -33,6 +33,7 @@ def _check_false_positives(design: str, scenario: Scenario, sims: int, seed: int
     rate = false_positive_rate(runs)
     print(f"\n{design}, {scenario.name}: A/A false winners {rate:.3f} over {sims} runs")
     assert rate <= ALPHA + 3 * mc_se(ALPHA, sims)
+    assert sum(r.disagreements for r in runs) == 0
 
 
 @pytest.mark.parametrize("design", DESIGNS)
@@ -80,6 +81,7 @@ def _power_and_coverage(sims: int, seed: int) -> dict[str, tuple[float, float]]:
         runs = run_per_post(np.random.default_rng(seed), scenario, design=design, sims=sims,
                             lift=0.012)
         out[design] = (power_of(runs), coverage(runs, 0.012))
+        assert sum(r.disagreements for r in runs) == 0, design
     print(f"\n{sims} runs, +1.2 points on 5%: (power, coverage) {out}")
     return out
 

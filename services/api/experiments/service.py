@@ -129,16 +129,25 @@ async def plan(session: AsyncSession, data: PlanRequest, *,
     network = await _network_id(session, data.network, request_id)
     values, impressions = await _history(session, network, metric)
     where = f"{len(values)} recent {network[1]} posts" if network else "no network given"
+    extra = 0.0
+    variance_b: float | None = None
     if metric in PROPORTION_METRICS:
         if data.baseline_rate is None:
             raise Unprocessable("Give baseline_rate (the team arm's expected rate).")
-        cv2 = sizing.ratio_post_variance(values, impressions)
-        basis = (f"between-post variance of the rate from {where}" if cv2 is not None else
-                 f"fallback between-post variance (squared CV {sizing.FALLBACK_RATE_CV2}): "
-                 f"{where}, fewer than {sizing.MIN_HISTORY_POSTS}")
-        variance = (cv2 if cv2 is not None else sizing.FALLBACK_RATE_CV2) \
-            * data.baseline_rate**2
+        rate = data.baseline_rate
+        found = sizing.rate_dispersion(values, impressions)
+        basis = (f"between-post variance of the rate from {where}" if found is not None else
+                 f"fallback dispersion {sizing.FALLBACK_DISPERSION} (variance D r (1 - r) per "
+                 f"post): {where}, fewer than {sizing.MIN_HISTORY_POSTS}")
+        dispersion, m2 = found or (sizing.FALLBACK_DISPERSION, sizing.FALLBACK_LEVERAGE)
+        variance = dispersion * rate * (1 - rate)
+        extra = 2.0 * m2
         effect = data.mde
+        if effect is not None:
+            other = rate + effect
+            if not 0 < other < 1:
+                raise Unprocessable("baseline_rate + mde must stay below 1.")
+            variance_b = dispersion * other * (1 - other)
     else:
         log_var = sizing.log_value_variance(values)
         basis = (f"variance of log1p({metric.value}) from {where}" if log_var is not None
@@ -146,13 +155,14 @@ async def plan(session: AsyncSession, data: PlanRequest, *,
                       f"{where}, fewer than {sizing.MIN_HISTORY_POSTS}")
         variance = log_var if log_var is not None else sizing.FALLBACK_LOG_SD**2
         effect = math.log1p(data.mde) if data.mde is not None else None
-    n = (max(MIN_PLANNED_POSTS, sizing.required_posts(variance, effect, alpha=data.alpha,
-                                                       power=data.power))
-         if effect is not None else None)
+    n = (max(MIN_PLANNED_POSTS, sizing.required_posts(
+        variance, effect, variance_b=variance_b, extra_posts=extra, alpha=data.alpha,
+        power=data.power)) if effect is not None else None)
     detectable: float | None = None
     if data.n_per_arm is not None:
         detectable = sizing.detectable_effect_posts(data.n_per_arm, variance,
-                                                    alpha=data.alpha, power=data.power)
+                                                    extra_posts=extra, alpha=data.alpha,
+                                                    power=data.power)
         if metric in VALUE_METRICS:
             detectable = math.expm1(detectable) if detectable < 700 else math.inf
         detectable = detectable if math.isfinite(detectable) else None

@@ -45,8 +45,10 @@ def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
                  {"key": "video", "name": "Product video", "role": "team"}]}), 201)
 
     # Posts are the unit: planned in posts (no history on this network: the fallback).
+    d = sizing.FALLBACK_DISPERSION
     assert body["planned_n_per_arm"] == sizing.required_posts(
-        sizing.FALLBACK_RATE_CV2 * 0.028**2, 0.005, alpha=0.05, power=0.8)
+        d * 0.028 * 0.972, 0.005, variance_b=d * 0.033 * 0.967,
+        extra_posts=2 * sizing.FALLBACK_LEVERAGE, alpha=0.05, power=0.8)
     assert "fallback" in body["sizing_basis"]
     assert impressions["planned_n_per_arm"] == stats.required_sample_size_proportions(
         0.028, 0.005, alpha=0.05, power=0.8)
