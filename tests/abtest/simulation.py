@@ -161,3 +161,32 @@ def coverage(runs: list[Run], truth: float) -> float:
 
 def mc_se(p: float, n: int) -> float:
     return math.sqrt(max(p * (1 - p), 1e-12) / n)
+
+
+def run_impressions(rng: np.random.Generator, *, design: str, sims: int, looks: int = 20,
+                    daily: int = 1_000, rate: float = 0.05, lift: float = 0.0,
+                    mde: float = 0.005, alpha: float = 0.05) -> list[Run]:
+    """One post shown to a split audience: `daily` impressions per arm a day, binomial."""
+    s_a = np.cumsum(rng.binomial(daily, rate, (sims, looks)), axis=1)
+    s_b = np.cumsum(rng.binomial(daily, rate + lift, (sims, looks)), axis=1)
+    runs = []
+    for i in range(sims):
+        seen: list[float] = []
+        last_p: float | None = None
+        disagreements = 0
+        for k in range(1, looks + 1):
+            n = float(daily * k)
+            exp = experiment(design=design, unit="impression", planned=daily * looks, mde=mde,
+                             alpha=alpha, looks=seen, last_always_valid_p=last_p)
+            verdict = evaluate(exp, Aggregates(experiment_id=1, data_version=k, arms=[
+                arm("video", np.array([float(s_a[i, k - 1])]), np.array([n])),
+                arm("webinar", np.array([float(s_b[i, k - 1])]), np.array([n]))]))
+            seen.append(verdict.info_fraction)
+            if verdict.always_valid_p is not None:
+                last_p = verdict.always_valid_p
+            disagreements += _disagrees(verdict.decision, verdict.ci_low, verdict.ci_high)
+            if verdict.decision in CONCLUSIVE or k == looks:
+                runs.append(Run(verdict.decision, k, verdict.ci_low, verdict.ci_high,
+                                disagreements))
+                break
+    return runs
