@@ -254,3 +254,18 @@ def test_the_planned_per_post_size_delivers_its_power() -> None:
     print(f"\nplanned {n} posts per arm (D {dispersion:.3f}, m2 {m2:.2f}): power {power:.3f}")
     assert 10 <= n <= 100
     assert abs(power - 0.8) <= 0.05
+
+
+@pytest.mark.parametrize(("per_post_b", "warned"), [(1_200.0, True), (1_040.0, False)])
+def test_an_impression_imbalance_per_post_is_a_warning_not_a_block(per_post_b: float,
+                                                                   warned: bool) -> None:
+    rng = np.random.default_rng(2)
+    x_a = rng.normal(1_000.0, 30.0, 20).round()
+    x_b = rng.normal(per_post_b, 30.0, 20).round()
+    data = Aggregates(experiment_id=1, data_version=1, arms=[
+        arm("video", rng.binomial(x_a.astype(int), 0.03).astype(float), x_a),
+        arm("webinar", rng.binomial(x_b.astype(int), 0.03).astype(float), x_b)])
+    verdict = evaluate(experiment(design="sequential", unit="post", planned=100, mde=0.01),
+                       data)
+    assert ("Warning: the video's posts had 998 impressions each" in verdict.summary) is warned
+    assert verdict.decision == "keep_collecting"  # not invalid: posts were split as planned
