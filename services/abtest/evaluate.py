@@ -33,9 +33,9 @@ from shared.schemas.experiments import (
 
 log = logging.getLogger("services.abtest")
 
-# With the post as the unit, the tests' normal approximations need enough posts: below this
-# many per arm a verdict stays "keep collecting" whatever the test says (a conservative rule:
-# it only removes rejections, so the false-positive rate stays at or below alpha).
+# With the post as the unit, the tests' t approximations need enough posts: below this many
+# per arm a look cannot conclude whatever the test says, and it counts for nothing later (no
+# always-valid p carried forward, no interval): it only removes rejections.
 MIN_POSTS_TO_CONCLUDE = 10
 
 METRIC_WORDS = {
