@@ -1,5 +1,8 @@
 """Figures for services.abtest.stats: z-test throughput; simulated error rates and power under
-daily looks for fixed, group-sequential and always-valid designs. `python bench/abtest_stats.py`.
+daily looks for fixed, group-sequential and always-valid designs; and (d) the table of the
+evaluator itself (`evaluate`, one call per daily look) for per-post and impression-level data:
+design x scenario, A/A false positives +- SE, power, mean day of decision, coverage of the
+interval reported at stopping. `python bench/abtest_stats.py [--evaluator-sims 2000]`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,16 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.abtest import stats
+from tests.abtest.simulation import (
+    Run,
+    Scenario,
+    coverage,
+    false_positive_rate,
+    mc_se,
+    power_of,
+    run_impressions,
+    run_per_post,
+)
 
 ALPHA = 0.05
 LOOKS = 20
@@ -123,16 +136,61 @@ def boundary_time() -> None:
     print(f"(c) gs_boundaries for {LOOKS} looks, uncached: {elapsed * 1e3:.1f} ms")
 
 
+PER_POST = [  # 3 posts per arm a day for 20 days (10 posts per arm from day 4, 60 at the end)
+    Scenario("posts, no overdispersion", kappa=None, posts_per_look=3, looks=20),
+    Scenario("posts, low overdispersion", kappa=500, posts_per_look=3, looks=20),
+    Scenario("posts, medium overdispersion", kappa=100, posts_per_look=3, looks=20),
+    Scenario("posts, high overdispersion", kappa=20, posts_per_look=3, looks=20),
+]
+PER_POST_LIFT = 0.015  # on 5%: +30%
+IMPRESSION_LIFT = 0.005  # on 5%, 1,000 impressions per arm a day
+
+
+def _row(name: str, design: str, null: list[Run], alt: list[Run], truth: float) -> str:
+    fp = false_positive_rate(null)
+    winners = [r for r in alt if r.decision in ("team_better", "stakeholder_better")]
+    day = float(np.mean([r.look for r in winners])) if winners else float("nan")
+    cover = coverage(alt, truth)
+    disagree = sum(r.disagreements for r in null + alt)
+    return (f"    {name:30s} {design:13s} {fp:.4f} ± {mc_se(fp, len(null)):.4f}   "
+            f"{power_of(alt):.3f}   {day:5.1f}   {cover:.3f}   {disagree}")
+
+
+def evaluator_table(sims: int, seed: int) -> None:
+    print(f"(d) the evaluator (`evaluate`, one look a day), {sims:,} runs per cell; power and "
+          f"coverage at +{PER_POST_LIFT * 100:.1f} points (posts) or "
+          f"+{IMPRESSION_LIFT * 100:.1f} (impressions) on 5%")
+    print(f"    {'scenario':30s} {'design':13s} {'A/A false pos.':17s} power   win day "
+          "coverage  words/interval disagreements")
+    start = time.perf_counter()
+    for design in ("sequential", "always_valid", "fixed"):
+        for scenario in PER_POST:
+            null = run_per_post(np.random.default_rng(seed), scenario, design=design, sims=sims)
+            alt = run_per_post(np.random.default_rng(seed + 1), scenario, design=design,
+                               sims=sims, lift=PER_POST_LIFT, mde=PER_POST_LIFT)
+            print(_row(scenario.name, design, null, alt, PER_POST_LIFT), flush=True)
+        null = run_impressions(np.random.default_rng(seed), design=design, sims=sims)
+        alt = run_impressions(np.random.default_rng(seed + 1), design=design, sims=sims,
+                              lift=IMPRESSION_LIFT)
+        print(_row("impressions, 1,000/arm/day", design, null, alt, IMPRESSION_LIFT),
+              flush=True)
+    print(f"    table time {time.perf_counter() - start:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sims", type=int, default=100_000, help="simulations per scenario")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--evaluator-sims", type=int, default=2_000,
+                        help="runs per cell of the evaluator table (0 skips it)")
     args = parser.parse_args()
     if args.sims < 1:
         parser.error("--sims must be >= 1")
     throughput(np.random.default_rng(args.seed))
     simulate(args.sims, args.seed)
     boundary_time()
+    if args.evaluator_sims > 0:
+        evaluator_table(args.evaluator_sims, args.seed)
 
 
 if __name__ == "__main__":

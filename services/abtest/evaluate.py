@@ -33,9 +33,9 @@ from shared.schemas.experiments import (
 
 log = logging.getLogger("services.abtest")
 
-# With the post as the unit, the tests' normal approximations need enough posts: below this
-# many per arm a verdict stays "keep collecting" whatever the test says (a conservative rule:
-# it only removes rejections, so the false-positive rate stays at or below alpha).
+# With the post as the unit, the tests' t approximations need enough posts: below this many
+# per arm a look cannot conclude whatever the test says, and it counts for nothing later (no
+# always-valid p carried forward, no interval): it only removes rejections.
 MIN_POSTS_TO_CONCLUDE = 10
 
 METRIC_WORDS = {
@@ -59,8 +59,13 @@ class Comparison:
 
 def _ratio(arm: ArmAggregate, metric: Metric) -> stats.ArmRatio:
     sums = arm.metrics[metric.value]
+    moments = (sums.sum_sq_cross, sums.sum_sq_cross2, sums.sum_cross2, sums.sum_cross3,
+               arm.impressions_cube, arm.impressions_4th)
+    leverage = (None if any(m is None for m in moments)
+                else tuple(float(m or 0.0) for m in moments))
     return stats.ArmRatio(arm.posts, sums.sum, float(arm.impressions), sums.sum_sq,
-                          arm.impressions_sq, sums.sum_cross or 0.0)
+                          arm.impressions_sq, sums.sum_cross or 0.0,
+                          leverage)  # type: ignore[arg-type]
 
 
 def _moments(arm: ArmAggregate, metric: Metric) -> stats.ArmMoments:
@@ -82,10 +87,11 @@ def compare(metric: Metric, unit: Unit, a: ArmAggregate, b: ArmAggregate, *,
             counts_b = stats.ArmCounts(b.impressions, round(sb))
             result = stats.compare_proportions(counts_a, counts_b, alpha=alpha)
             return Comparison(result, a.impressions, b.impressions, rate_a, rate_b)
+        # Posts are the unit: they count towards the plan, not their impressions.
         if min(a.posts, b.posts) < 2 or a.impressions == 0 or b.impressions == 0:
-            return Comparison(None, a.impressions, b.impressions, rate_a, rate_b)
+            return Comparison(None, a.posts, b.posts, rate_a, rate_b)
         result = stats.compare_ratio(_ratio(a, metric), _ratio(b, metric), alpha=alpha)
-        return Comparison(result, a.impressions, b.impressions, rate_a, rate_b)
+        return Comparison(result, a.posts, b.posts, rate_a, rate_b)
     ma, mb = _moments(a, metric), _moments(b, metric)
     mean_a = ma.total / ma.n if ma.n else 0.0
     mean_b = mb.total / mb.n if mb.n else 0.0
@@ -94,13 +100,6 @@ def compare(metric: Metric, unit: Unit, a: ArmAggregate, b: ArmAggregate, *,
     # Views and watch time are skewed: Welch's t-test on log1p, the effect as a ratio.
     return Comparison(stats.compare_means(ma, mb, alpha=alpha, log_scale=True), ma.n, mb.n,
                       mean_a, mean_b)
-
-
-def _z_of(result: stats.TestResult) -> float:
-    """A z on the normal scale with the test's p-value (Fisher and Welch have no z of their own)."""
-    if result.p_value <= 0:
-        return math.copysign(math.inf, result.diff) if result.diff else math.inf
-    return math.copysign(-float(special.ndtri(result.p_value / 2.0)), result.diff or 1.0)
 
 
 @dataclass(frozen=True)
@@ -119,8 +118,6 @@ def _srm(experiment: ExperimentPublic, a: ArmAggregate, b: ArmAggregate,
     share_a = next(arm.share for arm in experiment.arms if arm.role == ArmRole.team)
     if experiment.unit == Unit.impression:
         n_a, n_b, what = a.impressions, b.impressions, "impressions"
-    elif experiment.primary_metric in PROPORTION_METRICS:
-        n_a, n_b, what = a.posts, b.posts, "posts"
     else:
         n_a, n_b, what = comparison.n_a, comparison.n_b, "posts"
     p_value, mismatch = stats.srm_check(n_a, n_b, expected_share_a=share_a)
@@ -139,6 +136,15 @@ def _guardrails(experiment: ExperimentPublic, a: ArmAggregate,
             for (m, r), adj in zip(ready, adjusted, strict=True)]
 
 
+@dataclass(frozen=True)
+class Call:
+    """What the design concludes at one look, with the interval it justifies."""
+
+    decision: Decision
+    z_crit: float | None  # critical value on the z scale for the interval; None: no interval
+    extra: dict[str, float | None] = field(default_factory=dict)
+
+
 def evaluate(experiment: ExperimentPublic, aggregates: Aggregates) -> VerdictCreate:
     """One look at one experiment: the verdict to write for `aggregates.data_version`."""
     by_key = {arm.arm: arm for arm in aggregates.arms}
@@ -151,7 +157,7 @@ def evaluate(experiment: ExperimentPublic, aggregates: Aggregates) -> VerdictCre
     info = min(comparison.n_a, comparison.n_b) / planned
     srm = _srm(experiment, a, b, comparison)
     result = comparison.result
-    base = {
+    base: dict[str, object] = {
         "data_version": aggregates.data_version, "look": len(experiment.looks) + 1,
         "info_fraction": info, "metric": metric, "unit": experiment.unit,
         "estimates": {team.key: comparison.display_a, other.key: comparison.display_b},
@@ -160,34 +166,74 @@ def evaluate(experiment: ExperimentPublic, aggregates: Aggregates) -> VerdictCre
         "guardrails": _guardrails(experiment, a, b),
     }
     if result is not None:
-        base |= {"effect": result.diff, "ci_low": result.ci_low, "ci_high": result.ci_high,
-                 "rel_effect": result.rel_diff, "rel_ci_low": result.rel_ci_low,
-                 "rel_ci_high": result.rel_ci_high, "p_value": result.p_value}
+        # A fixed-horizon test has no p-value before its horizon: showing one invites peeking.
+        peeking = experiment.design == Design.fixed and info < 1.0
+        base |= {"effect": result.diff, "rel_effect": result.rel_diff,
+                 "p_value": None if peeking else result.p_value}
     method = result.method if result else "none yet (too little data)"
     if srm.mismatch:
         decision = Decision.invalid_srm
     elif result is None:
         decision = Decision.keep_collecting
-    else:
-        decision, extra = _decide(experiment, result, info)
-        base |= extra
+    elif _too_few_posts(experiment, a, b, comparison):
+        # A look that may not conclude is no look of the design: no always-valid p, no
+        # interval, nothing carried forward to later looks.
+        decision = Decision.keep_collecting
         method = f"{result.method}; {_design_words(experiment.design)}"
-        if decision in (Decision.team_better, Decision.stakeholder_better,
-                        Decision.no_difference) and _too_few_posts(experiment, a, b, comparison):
-            decision = Decision.keep_collecting
+    else:
+        call = _decide(experiment, result, info)
+        decision = call.decision
+        base |= call.extra
+        method = f"{result.method}; {_design_words(experiment.design)}"
+        if call.z_crit is not None:
+            low, high, rel_low, rel_high = stats.adjusted_interval(result, call.z_crit)
+            base |= {"ci_low": _finite(low), "ci_high": _finite(high),
+                     "rel_ci_low": rel_low, "rel_ci_high": rel_high}
     winner = {Decision.team_better: team.key,
               Decision.stakeholder_better: other.key}.get(decision)
     verdict = VerdictCreate(decision=decision, winner=winner, method=method, summary=".",
                             **base)
     posts = _posts(experiment, a, b, comparison) if experiment.unit == Unit.post else None
     return verdict.model_copy(update={"summary": paragraph(experiment, verdict, comparison,
-                                                           srm, posts=posts)})
+                                                           srm, posts=posts,
+                                                           imbalance=_imbalance(experiment,
+                                                                                a, b))})
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+# Per-post experiments: mean impressions per post differing by more than this factor (and
+# beyond chance, Welch p < IMBALANCE_P) earn a warning in the paragraph; posts, not
+# impressions, are randomised, so it does not block the verdict.
+IMBALANCE_RATIO = 1.10
+IMBALANCE_P = 0.01
+
+
+@dataclass(frozen=True)
+class Imbalance:
+    per_post_a: float
+    per_post_b: float
+    p_value: float
+
+
+def _imbalance(experiment: ExperimentPublic, a: ArmAggregate,
+               b: ArmAggregate) -> Imbalance | None:
+    """Impressions per post between arms, for per-post experiments: None when balanced."""
+    if experiment.unit != Unit.post or min(a.posts, b.posts) < 2:
+        return None
+    moments = [stats.ArmMoments(arm.posts, float(arm.impressions), arm.impressions_sq, 0.0, 0.0)
+               for arm in (a, b)]
+    mean_a, mean_b = moments[0].total / a.posts, moments[1].total / b.posts
+    if min(mean_a, mean_b) <= 0 or max(mean_a, mean_b) / min(mean_a, mean_b) <= IMBALANCE_RATIO:
+        return None
+    p_value = stats.compare_means(moments[0], moments[1]).p_value
+    return Imbalance(mean_a, mean_b, p_value) if p_value < IMBALANCE_P else None
 
 
 def _posts(experiment: ExperimentPublic, a: ArmAggregate, b: ArmAggregate,
            comparison: Comparison) -> int:
-    if experiment.primary_metric in PROPORTION_METRICS:
-        return min(a.posts, b.posts)
     return min(comparison.n_a, comparison.n_b)
 
 
@@ -205,34 +251,54 @@ def _design_words(design: Design) -> str:
     }[design]
 
 
-def _decide(experiment: ExperimentPublic, result: stats.TestResult,
-            info: float) -> tuple[Decision, dict[str, float | None]]:
+def margin_of(experiment: ExperimentPublic, result: stats.TestResult) -> float:
+    """The equivalence margin on the result's scale: log1p of a relative one on log scale."""
+    margin = experiment.equivalence_margin or experiment.mde
+    return math.log1p(margin) if result.log_scale else margin
+
+
+def _at_horizon(experiment: ExperimentPublic, result: stats.TestResult, z_crit: float,
+                extra: dict[str, float | None]) -> Call:
+    """Planned size reached without a winner: equivalent within the margin (TOST) or not."""
+    tost = stats.tost_p_value(result, margin_of(experiment, result))
+    extra = extra | {"equivalence_p_value": tost}
+    decision = Decision.no_difference if tost <= experiment.alpha else Decision.inconclusive
+    return Call(decision, z_crit, extra)
+
+
+def _decide(experiment: ExperimentPublic, result: stats.TestResult, info: float) -> Call:
     alpha = experiment.alpha
     better = Decision.stakeholder_better if result.diff > 0 else Decision.team_better
     at_horizon = info >= 1.0
+    z = stats.z_equivalent(result)
     if experiment.design == Design.fixed:
         if not at_horizon:
-            return Decision.keep_collecting, {"p_value": None}
-        return (better if result.p_value <= alpha else Decision.no_difference), {}
+            return Call(Decision.keep_collecting, None, {"p_value": None})
+        crit = float(special.ndtri(1.0 - alpha / 2.0))
+        if result.p_value <= alpha:
+            return Call(better, crit)
+        return _at_horizon(experiment, result, crit, {})
     if experiment.design == Design.always_valid:
-        tau2 = stats.msprt_tau2(math.log1p(experiment.mde) if result.method == stats.WELCH_LOG
+        tau2 = stats.msprt_tau2(math.log1p(experiment.mde) if result.log_scale
                                 else experiment.mde)
-        previous = experiment.last_always_valid_p or 1.0
-        p_av = stats.msprt_p_value(result.diff, result.std_error**2, tau2=tau2,
-                                   previous_p=previous)
+        # The mixture SPRT assumes a normal diff with known variance; a t-test result enters
+        # with the variance that gives its own p-value under the normal, (diff / z_eq)^2.
+        variance = result.std_error**2
+        if result.diff != 0 and 0 < abs(z) < math.inf:
+            variance = (result.diff / z) ** 2
+        previous = (experiment.last_always_valid_p
+                    if experiment.last_always_valid_p is not None else 1.0)
+        p_av = stats.msprt_p_value(result.diff, variance, tau2=tau2, previous_p=previous)
+        half = stats.msprt_half_width(variance, tau2=tau2, alpha=alpha)
+        crit = half / math.sqrt(variance) if variance > 0 else math.inf
+        extra: dict[str, float | None] = {"always_valid_p": p_av}
         if p_av <= alpha:
-            return better, {"always_valid_p": p_av}
-        return (Decision.no_difference if at_horizon else Decision.keep_collecting,
-                {"always_valid_p": p_av})
+            return Call(better, crit, extra)
+        if at_horizon:
+            return _at_horizon(experiment, result, crit, extra)
+        return Call(Decision.keep_collecting, crit, extra)
     if info <= 0:
-        return Decision.keep_collecting, {}
-    z = _z_of(result)
-    outcome = Decision.no_difference if at_horizon else Decision.keep_collecting
-    # P(|Z_k| >= c_k) <= alpha spent by t_k, so c_k >= the nominal bound for all the alpha
-    # spent so far: below it this look cannot reject, and the exact (costly) boundary is moot.
-    spent = 2.0 * stats.obf_spending(info, alpha / 2.0)
-    if spent <= 0 or abs(z) < -float(special.ndtri(spent / 2.0)):
-        return outcome, {"alpha_spent": spent}
+        return Call(Decision.keep_collecting, None)
     # Earlier looks at the same or more information (data corrected downwards) are dropped:
     # the fractions must increase, and this look replaces them.
     fractions = [t for t in experiment.looks if 0 < t < info] + [info]
@@ -240,8 +306,10 @@ def _decide(experiment: ExperimentPublic, result: stats.TestResult,
     extra = {"boundary": decision.boundary if math.isfinite(decision.boundary) else None,
              "alpha_spent": decision.spent_alpha}
     if decision.reject:
-        return better, extra
-    return outcome, extra
+        return Call(better, decision.boundary, extra)
+    if at_horizon:
+        return _at_horizon(experiment, result, decision.boundary, extra)
+    return Call(Decision.keep_collecting, decision.boundary, extra)
 
 
 def _fmt_value(metric: Metric, value: float) -> str:
@@ -250,23 +318,43 @@ def _fmt_value(metric: Metric, value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
-def _fmt_effect(metric: Metric, verdict: VerdictCreate, result_unit: str, alpha: float) -> str:
-    if verdict.effect is None or verdict.ci_low is None or verdict.ci_high is None:
+def _interval_name(experiment: ExperimentPublic, look: int) -> str:
+    level = f"{1 - experiment.alpha:.0%}"
+    return {Design.sequential: f"{level} repeated confidence interval at look {look}",
+            Design.always_valid: f"{level} confidence sequence",
+            Design.fixed: f"{level} interval"}[experiment.design]
+
+
+def _fmt_effect(experiment: ExperimentPublic, verdict: VerdictCreate, result_unit: str) -> str:
+    metric = experiment.primary_metric
+    if verdict.effect is None:
         return ""
-    level = f"{1 - alpha:.0%}"
+    interval = _interval_name(experiment, verdict.look)
     if metric in PROPORTION_METRICS:
-        return (f" (difference {verdict.effect * 100:+.1f} points, {level} interval "
-                f"{verdict.ci_low * 100:+.1f} to {verdict.ci_high * 100:+.1f}; {result_unit})")
+        text = f" (difference {verdict.effect * 100:+.1f} points"
+        if verdict.ci_low is not None and verdict.ci_high is not None:
+            text += (f", {interval} {verdict.ci_low * 100:+.1f} to "
+                     f"{verdict.ci_high * 100:+.1f}")
+        return f"{text}; {result_unit})"
     if verdict.rel_effect is None:
         return ""
-    low = verdict.rel_ci_low if verdict.rel_ci_low is not None else math.nan
-    high = verdict.rel_ci_high if verdict.rel_ci_high is not None else math.nan
-    return (f" (typical post {verdict.rel_effect * 100:+.0f}%, interval {low * 100:+.0f}% to "
-            f"{high * 100:+.0f}%, {level}; {result_unit})")
+    text = f" (typical post {verdict.rel_effect * 100:+.0f}%"
+    if verdict.rel_ci_low is not None and verdict.rel_ci_high is not None:
+        text += (f", {interval} {verdict.rel_ci_low * 100:+.0f}% to "
+                 f"{verdict.rel_ci_high * 100:+.0f}%")
+    return f"{text}; {result_unit})"
+
+
+def _fmt_margin(experiment: ExperimentPublic, value: float) -> str:
+    """A difference on the verdict's scale in words: points for proportions, % otherwise."""
+    if experiment.primary_metric in PROPORTION_METRICS:
+        return f"{value * 100:.2g} points"
+    return f"{value * 100:.2g}%"
 
 
 def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: Comparison,
-              srm: SrmCheck, *, posts: int | None = None) -> str:
+              srm: SrmCheck, *, posts: int | None = None,
+              imbalance: Imbalance | None = None) -> str:
     """The plain paragraph for the stakeholder: numbers, what was tested, what happens next."""
     team = next(arm for arm in experiment.arms if arm.role == ArmRole.team)
     other = next(arm for arm in experiment.arms if arm.role == ArmRole.stakeholder)
@@ -278,10 +366,17 @@ def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: 
     numbers = (f"The {other.name.lower()} reached {_fmt_value(metric, comparison.display_b)} "
                f"{words} against {_fmt_value(metric, comparison.display_a)} for the "
                f"{team.name.lower()}")
-    numbers += _fmt_effect(metric, verdict, f"{test}, {unit_words}", experiment.alpha) + "."
-    counted = "impressions" if metric in PROPORTION_METRICS else "posts"
+    numbers += _fmt_effect(experiment, verdict, f"{test}, {unit_words}") + "."
+    if imbalance is not None:
+        numbers += (f" Warning: the {team.name.lower()}'s posts had "
+                    f"{imbalance.per_post_a:,.0f} impressions each on average against "
+                    f"{imbalance.per_post_b:,.0f} for the {other.name.lower()}'s; the "
+                    "comparison holds per post, but check how the posts were distributed.")
+    counted = "impressions" if experiment.unit == Unit.impression else "posts"
     n = min(verdict.n_per_arm.values())
     progress = f"{n:,} of {verdict.planned_n_per_arm:,} planned {counted} per arm"
+    per_variant = (f"{posts} posts per variant" if posts is not None
+                   else f"{n:,} {counted} per variant")
     if verdict.decision == Decision.invalid_srm:
         return (f"The {team.name.lower()} received {srm.n_a:,} {srm.what} and the "
                 f"{other.name.lower()} {srm.n_b:,} where the plan split them "
@@ -299,9 +394,22 @@ def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: 
         return (f"{numbers} It is too early to call: {progress} so far, and the difference "
                 "is not yet beyond what chance produces at this stage. We keep collecting "
                 "and look again when new data arrives.")
-    if verdict.decision == Decision.no_difference:
-        return (f"{numbers} With {progress} the test detects no difference: either variant "
-                "serves this audience about as well, so we keep the team's plan.")
+    result = comparison.result
+    if verdict.decision in (Decision.no_difference, Decision.inconclusive) and result:
+        margin = _fmt_margin(experiment, experiment.equivalence_margin or experiment.mde)
+        if verdict.decision == Decision.no_difference:
+            return (f"{numbers} With {per_variant} the variants are equivalent within "
+                    f"±{margin} (two one-sided tests, p = {verdict.equivalence_p_value:.2g}): "
+                    "either serves this audience about as well, so we keep the team's plan.")
+        detectable = stats.detectable_effect(result, alpha=experiment.alpha,
+                                             power=experiment.power)
+        shown = math.expm1(detectable) if result.log_scale else detectable
+        needed = n * (detectable / margin_of(experiment, result)) ** 2
+        return (f"{numbers} Inconclusive: with {per_variant} the data cannot tell a "
+                f"difference smaller than {_fmt_margin(experiment, shown)} from none, so "
+                f"they show neither a winner nor that the variants are within ±{margin}. "
+                f"Settling it would take about {math.ceil(needed):,} {counted} per variant; "
+                "until then we keep the team's plan.")
     winner, loser = ((other, team) if verdict.decision == Decision.stakeholder_better
                      else (team, other))
     harmed = [g.metric.value for g in verdict.guardrails if g.harmed]
@@ -309,8 +417,12 @@ def paragraph(experiment: ExperimentPublic, verdict: VerdictCreate, comparison: 
               if harmed else "")
     plan = ("we will adopt the stakeholder's variant" if winner is other
             else "we will keep the team's variant")
+    design = {Design.sequential: "the group-sequential test",
+              Design.always_valid: "the always-valid test",
+              Design.fixed: "the fixed-horizon test"}[experiment.design]
     return (f"{numbers} The {winner.name.lower()} performs better than the "
-            f"{loser.name.lower()}; {plan}.{caveat}")
+            f"{loser.name.lower()}: {design} called it at look {verdict.look} with "
+            f"{per_variant}; {plan}.{caveat}")
 
 
 # Running over the due experiments

@@ -52,14 +52,19 @@ class ArmRole(StrEnum):
 
 
 class Decision(StrEnum):
+    """no_difference: equivalent within the experiment's margin (two one-sided tests);
+    inconclusive: the planned size was reached and neither a difference nor equivalence shown."""
+
     keep_collecting = "keep_collecting"
     team_better = "team_better"
     stakeholder_better = "stakeholder_better"
     no_difference = "no_difference"
+    inconclusive = "inconclusive"
     invalid_srm = "invalid_srm"
 
 
-CONCLUSIVE = {Decision.team_better, Decision.stakeholder_better, Decision.no_difference}
+CONCLUSIVE = {Decision.team_better, Decision.stakeholder_better, Decision.no_difference,
+              Decision.inconclusive}
 
 ArmKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
@@ -94,6 +99,14 @@ class MetricSums(BaseModel):
     sum_cross: float | None = None
     sum_log: float | None = None
     sum_log_sq: float | None = None
+    sum_sq_cross: float | None = Field(default=None, description="Proportions: sum of "
+                                       "num^2 * impressions (leverage-corrected variance).")
+    sum_sq_cross2: float | None = Field(default=None, description="Proportions: sum of "
+                                        "num^2 * impressions^2.")
+    sum_cross2: float | None = Field(default=None, description="Proportions: sum of "
+                                     "num * impressions^2.")
+    sum_cross3: float | None = Field(default=None, description="Proportions: sum of "
+                                     "num * impressions^3.")
 
 
 class ArmAggregate(BaseModel):
@@ -101,6 +114,8 @@ class ArmAggregate(BaseModel):
     posts: int
     impressions: int
     impressions_sq: float
+    impressions_cube: float | None = Field(default=None, description="Sum of impressions^3.")
+    impressions_4th: float | None = Field(default=None, description="Sum of impressions^4.")
     metrics: dict[str, MetricSums]
 
 
@@ -126,8 +141,13 @@ class ExperimentPublic(BaseModel):
     baseline_rate: float | None
     mde: float = Field(description="Minimum detectable effect: absolute for proportions "
                                    "(0.005 = half a point), relative for values (0.1 = 10%).")
-    planned_n_per_arm: int = Field(description="Impressions per arm for proportion metrics, "
-                                               "posts per arm for per-post values.")
+    planned_n_per_arm: int = Field(description="Posts per arm with unit post, impressions per "
+                                               "arm with unit impression.")
+    sizing_basis: str = Field(default="", description="How the planned size was computed: "
+                                                      "the variance's source and the formula.")
+    equivalence_margin: float | None = Field(
+        default=None, description="Margin of the equivalence test (same scale as mde); null: "
+                                  "the mde is the margin.")
     data_version: int = Field(description="Grows whenever the observations change.")
     evaluated_version: int = Field(description="data_version of the latest verdict (0: none).")
     looks: list[float] = Field(description="Information fractions of the verdicts so far.")
@@ -174,6 +194,9 @@ class VerdictCreate(BaseModel):
     rel_ci_high: float | None = None
     p_value: float | None = Field(default=None, ge=0, le=1)
     always_valid_p: float | None = Field(default=None, ge=0, le=1)
+    equivalence_p_value: float | None = Field(
+        default=None, ge=0, le=1, description="Two one-sided tests against the equivalence "
+                                              "margin, at the planned size without a winner.")
     boundary: float | None = Field(
         default=None, description="Group-sequential: |z| needed to reject at this look; null "
                                   "when |z| was below the bound for all the alpha spent so far "

@@ -62,7 +62,7 @@ def rejection_rates(sims: int, rate_b: float, seed: int) -> dict[str, float]:
                       _arm("webinar", int(n[k]), int(s_b[i, k]))]))
             looks.append(verdict.info_fraction)
             if verdict.decision in CONCLUSIVE:
-                sequential += verdict.decision != "no_difference"
+                sequential += verdict.winner is not None
                 break
     return {"sequential (evaluator)": sequential / sims,
             "fixed test checked daily": float((p < ALPHA).any(axis=1).mean()),

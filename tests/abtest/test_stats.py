@@ -153,6 +153,11 @@ def delta_variance_reference(num: FloatArray, den: FloatArray) -> float:
     )
 
 
+def linearised(num: FloatArray, den: FloatArray) -> FloatArray:
+    ratio = num.sum() / den.sum()
+    return ratio + (num - ratio * den) / den.mean()  # type: ignore[no-any-return]
+
+
 def test_ratio_metric_uses_per_post_variance_not_impressions() -> None:
     imp_a = np.array(
         [45_000, 60_000, 50_000, 55_000, 47_000, 52_000, 40_000, 65_000, 43_000, 50_000]
@@ -171,12 +176,17 @@ def test_ratio_metric_uses_per_post_variance_not_impressions() -> None:
 
     var = delta_variance_reference(eng_a, imp_a) + delta_variance_reference(eng_b, imp_b)
     diff = eng_b.sum() / imp_b.sum() - eng_a.sum() / imp_a.sum()
-    z_ref = diff / math.sqrt(var)
+    # Welch's t-test (scipy) on the linearised posts R + (num - R den) / mean(den).
+    welch = sps.ttest_ind(linearised(eng_b, imp_b), linearised(eng_a, imp_a), equal_var=False)
+    ci = welch.confidence_interval(0.95)
     assert result.method == stats.DELTA_RATIO
     assert result.unit == "post"
     assert result.diff == pytest.approx(diff, rel=1e-9)
-    assert result.statistic == pytest.approx(z_ref, rel=1e-6)
-    assert result.p_value == pytest.approx(2 * sps.norm.sf(abs(z_ref)), rel=1e-6)
+    assert result.std_error == pytest.approx(math.sqrt(var), rel=1e-9)
+    assert result.statistic == pytest.approx(welch.statistic, rel=1e-9)
+    assert result.df == pytest.approx(welch.df, rel=1e-9)
+    assert result.p_value == pytest.approx(welch.pvalue, rel=1e-9)
+    assert (result.ci_low, result.ci_high) == pytest.approx((ci.low, ci.high), rel=1e-9)
     assert 0.2 < result.p_value < 0.4
     assert naive.p_value == pytest.approx(
         proportions_ztest([eng_b.sum(), eng_a.sum()], [imp_b.sum(), imp_a.sum()])[1], rel=1e-6

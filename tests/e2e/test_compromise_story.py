@@ -74,9 +74,15 @@ def test_the_data_decides_the_webinar_compromise(db_url: str) -> None:
         assert verdict["winner"] == "team"
         summary = verdict["summary"]
         assert summary.startswith("The requested post reached 1.")
-        assert "engagement against 2." in summary and "points, 95% interval" in summary
-        assert "delta-method ratio z-test, each post counted as one unit" in summary
-        assert "The team's variant performs better than the requested post" in summary
+        assert "engagement against 2." in summary
+        assert f"points, 95% repeated confidence interval at look {len(decisions)}" in summary
+        assert ("Welch t-test on linearised per-post ratio, Satterthwaite df, each post counted "
+                "as one unit") in summary
+        assert "The team's variant performs better than the requested post: the " \
+            f"group-sequential test called it at look {len(decisions)}" in summary
+        # Posts are the unit: the plan counts posts, from the network's variance (none yet).
+        assert experiment["planned_n_per_arm"] < 1_000 and "fallback" in \
+            experiment["sizing_basis"]
 
         # The stakeholder reads it on their request; the request's events carried every look.
         mine = ok(http.get(f"/v1/requests/{rid}", headers=priya))
@@ -85,7 +91,8 @@ def test_the_data_decides_the_webinar_compromise(db_url: str) -> None:
         shown = on_request["verdict"]
         assert shown["summary"] == summary and shown["decision"] == "team_better"
         assert shown["effect"] < 0 and shown["ci_low"] <= shown["effect"] <= shown["ci_high"]
-        assert shown["p_value"] is not None and "z-test" in shown["method"]
+        assert shown["ci_high"] < 0  # the interval beside a winner excludes 0
+        assert shown["p_value"] is not None and "Welch t-test" in shown["method"]
         feed = ok(http.get("/v1/events?type=request.verdict", headers=manager))["items"]
         assert [e["data"]["decision"] for e in feed] == decisions
         assert {e["subject_id"] for e in feed} == {str(rid)}

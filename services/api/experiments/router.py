@@ -16,7 +16,13 @@ from services.api.concurrency import etag
 from services.api.db import SessionDep
 from services.api.errors import AppError, problems
 from services.api.experiments import service, visibility
-from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
+from services.api.experiments.schemas import (
+    ExperimentCreate,
+    ExperimentPlanPublic,
+    ExperimentPlanRequest,
+    ObservationBatch,
+    ObservationResult,
+)
 from services.api.models import Experiment, Verdict
 from services.api.pagination import CursorParam, Limit, paginate
 from shared.schemas import Page
@@ -44,14 +50,28 @@ async def _one(session: SessionDep, experiment: Experiment, response: Response) 
     return (await service.public(session, [experiment]))[0]
 
 
+@router.post("/plans", summary="Plan a sample size or a detectable effect",
+             responses=problems(401, 403, 422))
+async def plan_experiment(body: ExperimentPlanRequest, session: SessionDep,
+                          me: StaffKey) -> ExperimentPlanPublic:
+    """Writes nothing. With unit `post`: posts per arm for a Welch t-test on the per-post
+    values, with the between-post variance of the network's recent posts (180 days, latest
+    500; a documented fallback below 10 posts); with `n_per_arm`, the smallest effect that
+    size detects with the given power ("with 20 posts per arm, what lift can we detect?").
+    With unit `impression`: impressions per arm by Fleiss' formula."""
+    return await service.plan(session, body)
+
+
 @router.post("", status_code=201, summary="Create an experiment",
              responses=problems(401, 403, 422))
 async def create_experiment(body: ExperimentCreate, session: SessionDep, me: StaffKey,
                             response: Response) -> ExperimentPublic:
     """Define a compromise A/B test: the team's variant against the stakeholder's, a primary
-    metric, optional guardrails, and the design. For a proportion metric the planned size per
-    arm comes from `baseline_rate`, `mde`, `alpha` and `power` (Fleiss' formula, impressions
-    per arm). `start: true` starts collecting at once; otherwise it stays a draft."""
+    metric, optional guardrails, and the design. The planned size per arm comes from `mde`,
+    `alpha`, `power` (and `baseline_rate` for rates) as `POST /v1/experiments/plans` computes
+    it: posts per arm with unit `post`, using the between-post variance of the network's recent
+    posts, impressions per arm (Fleiss) with unit `impression`. `start: true` starts collecting
+    at once; otherwise it stays a draft."""
     experiment = await service.create_experiment(session, body, actor=me)
     response.headers["Location"] = f"/v1/experiments/{experiment.id}"
     return await _one(session, experiment, response)
@@ -157,14 +177,16 @@ async def read_aggregates(experiment_id: int, session: SessionDep,
 
 @router.post("/{experiment_id}/verdicts", status_code=201, summary="Record a verdict",
              responses=problems(401, 403, 404, 409, 422)
-             | {200: {"description": "This data version already has a verdict: the stored one",
+             | {200: {"description": "This data version already has this verdict: the stored one",
                       "model": VerdictPublic}})
 async def create_verdict(experiment_id: int, body: VerdictCreate, session: SessionDep,
                          me: VerdictWriterKey, request: Request,
                          response: Response) -> VerdictPublic:
     """For the evaluator's service key (scope `verdicts:write`). One verdict per data version:
-    sending it again returns the stored verdict with 200. A verdict for an older data version is
-    a 409 (re-read the aggregates); a conclusive decision concludes the experiment."""
+    sending the same verdict again returns the stored verdict with 200; a different verdict for
+    a data version that already has one is a 409 naming the stored verdict's id. A verdict for
+    an older data version is a 409 (re-read the aggregates); a conclusive decision (a winner,
+    equivalent, inconclusive) concludes the experiment."""
     try:
         verdict, created = await service.record_verdict(session, experiment_id, body, actor=me)
     except AppError as exc:

@@ -1,11 +1,13 @@
 """Request bodies for experiments and observations; the responses are the shared wire models."""
 
 from datetime import date
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.schemas.experiments import ArmKey, ArmRole, Design, Metric, Unit
+
+NetworkSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -44,10 +46,18 @@ class ExperimentCreate(Strict):
     mde: float = Field(gt=0, examples=[0.005],
                        description="Smallest effect worth detecting: absolute for proportions, "
                                    "relative for per-post values (0.1 = 10%).")
+    equivalence_margin: float | None = Field(
+        default=None, gt=0, le=1e6, examples=[0.004],
+        description="Differences within +-margin count as no difference (two one-sided tests "
+                    "at the planned size); same scale as mde, which is the default.")
     planned_n_per_arm: int | None = Field(
         default=None, ge=2, le=10**12,
-        description="Override the planned size (impressions per arm for proportions, posts per "
-                    "arm for values); required for per-post values.")
+        description="Override the planned size: posts per arm with unit `post`, impressions "
+                    "per arm with unit `impression`.")
+    network: NetworkSlug | None = Field(
+        default=None, examples=["instagram"],
+        description="Network whose recent posts give the between-post variance for planning "
+                    "(default: the request's first network).")
     start: bool = Field(default=False, description="Start collecting at once (state running).")
 
 
@@ -90,3 +100,38 @@ class ObservationResult(BaseModel):
     updated: int
     unchanged: int
     data_version: int = Field(description="The experiment's data version after this batch.")
+
+
+class ExperimentPlanRequest(Strict):
+    """What to plan: give `mde` for the size per arm, `n_per_arm` for the detectable effect,
+    or both."""
+
+    primary_metric: Metric = Metric.engagement_rate
+    unit: Unit = Unit.post
+    alpha: float = Field(default=0.05, gt=0, le=0.2)
+    power: float = Field(default=0.8, ge=0.5, lt=1)
+    baseline_rate: float | None = Field(default=None, gt=0, lt=1, examples=[0.03])
+    mde: float | None = Field(default=None, gt=0, le=1e6, examples=[0.005])
+    n_per_arm: int | None = Field(default=None, ge=2, le=10**12, examples=[40])
+    network: NetworkSlug | None = Field(default=None, examples=["instagram"])
+
+    @model_validator(mode="after")
+    def _asks_something(self) -> Self:
+        if self.mde is None and self.n_per_arm is None:
+            raise ValueError("give mde (for the size per arm) or n_per_arm (for the "
+                             "detectable effect)")
+        return self
+
+
+class ExperimentPlanPublic(BaseModel):
+    counted: Literal["posts", "impressions"] = Field(
+        description="What n_per_arm counts: posts (unit post) or impressions (unit impression).")
+    n_per_arm: int | None = Field(description="Size per arm to detect mde with the power.")
+    mde: float | None
+    detectable_effect: float | None = Field(
+        description="Smallest effect (scale of mde) detectable with the power at the given "
+                    "n_per_arm.")
+    variance: float | None = Field(
+        description="Per-post variance used: of the linearised rate at the baseline, or of "
+                    "log1p(value); null for impressions.")
+    basis: str = Field(description="Where the variance came from, and the formula.")

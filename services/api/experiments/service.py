@@ -3,6 +3,7 @@ per-arm aggregates computed in SQL, and store verdicts once per data version."""
 
 import math
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Float, cast, func, or_, update
@@ -10,13 +11,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.abtest.sizing import required_sample_size_proportions
+from services.abtest import sizing
 from services.api.auth import Principal
 from services.api.db import utcnow
 from services.api.errors import AppError, Conflict, InvalidTransition, NotFound, Unprocessable
 from services.api.events import service as events
-from services.api.experiments.schemas import ExperimentCreate, ObservationBatch, ObservationResult
-from services.api.models import Experiment, ExperimentArm, Observation, Request, Verdict
+from services.api.experiments.schemas import (
+    ExperimentCreate,
+    ExperimentPlanPublic,
+    ExperimentPlanRequest,
+    ObservationBatch,
+    ObservationResult,
+)
+from services.api.models import (
+    Experiment,
+    ExperimentArm,
+    Network,
+    Observation,
+    Post,
+    Request,
+    Verdict,
+)
 from services.api.pagination import where_given
 from shared.schemas.experiments import (
     CONCLUSIVE,
@@ -29,6 +44,7 @@ from shared.schemas.experiments import (
     Decision,
     ExperimentPublic,
     ExperimentState,
+    Metric,
     MetricSums,
     Unit,
     VerdictBatch,
@@ -46,19 +62,127 @@ _OBSERVED = ("day", "impressions", "engagements", "clicks", "video_views", "watc
 # Experiments
 
 
-def _planned_n(data: ExperimentCreate) -> int:
+# Planning: history posts of the network, the most recent first, within this window.
+HISTORY_DAYS = 180
+HISTORY_POSTS = 500
+# A per-post experiment plans at least as many posts as the evaluator needs to conclude.
+MIN_PLANNED_POSTS = 10
+_HISTORY_COLUMN = {Metric.engagement_rate: "engagements", Metric.click_rate: "clicks",
+                   Metric.video_views: "video_views", Metric.watch_time: "watch_time_seconds"}
+
+
+async def _network_id(session: AsyncSession, slug: str | None,
+                      request_id: int | None) -> tuple[int, str] | None:
+    if slug is not None:
+        network = (await session.exec(select(Network).where(Network.slug == slug))).first()
+        if network is None or network.id is None:
+            raise Unprocessable(f"No network '{slug}'.")
+        return network.id, network.name
+    if request_id is not None:
+        request = await session.get(Request, request_id)
+        if request is not None:
+            network = await session.get(Network, request.network_id)
+            if network is not None and network.id is not None:
+                return network.id, network.name
+    return None
+
+
+async def _history(session: AsyncSession, network: tuple[int, str] | None,
+                   metric: Metric) -> tuple[list[float], list[float]]:
+    """(metric values, impressions) of the network's recent posts with impressions."""
+    if network is None:
+        return [], []
+    value = getattr(Post, _HISTORY_COLUMN[metric])
+    since = utcnow() - timedelta(days=HISTORY_DAYS)
+    rows = (await session.exec(
+        select(value, Post.impressions)
+        .where(Post.network_id == network[0], col(Post.impressions) > 0,
+               col(Post.published_at) >= since)
+        .order_by(col(Post.published_at).desc()).limit(HISTORY_POSTS))).all()
+    return [float(v) for v, _ in rows], [float(x) for _, x in rows]
+
+
+async def plan(session: AsyncSession, data: ExperimentPlanRequest, *,
+               request_id: int | None = None) -> ExperimentPlanPublic:
+    """Size per arm and detectable effect in the experiment's unit (see ExperimentPlanPublic)."""
+    metric = data.primary_metric
+    if data.unit == Unit.impression:
+        if metric in VALUE_METRICS:
+            raise Unprocessable("Per-post values need unit `post`.")
+        if data.baseline_rate is None:
+            raise Unprocessable("Give baseline_rate (the team arm's expected rate).")
+        p = data.baseline_rate
+        n = None
+        if data.mde is not None:
+            if p + data.mde >= 1:
+                raise Unprocessable("baseline_rate + mde must stay below 1.")
+            n = sizing.required_sample_size_proportions(p, data.mde, alpha=data.alpha,
+                                                        power=data.power)
+        # Normal approximation with the baseline's binomial variance per impression.
+        per_impression = (sizing.detectable_effect_posts(data.n_per_arm, p * (1 - p),
+                                                         alpha=data.alpha, power=data.power)
+                          if data.n_per_arm is not None else None)
+        return ExperimentPlanPublic(counted="impressions", n_per_arm=n, mde=data.mde,
+                          detectable_effect=per_impression, variance=None,
+                          basis="Fleiss' formula for the two-proportion z-test (impressions "
+                                "as independent trials).")
+    network = await _network_id(session, data.network, request_id)
+    values, impressions = await _history(session, network, metric)
+    where = f"{len(values)} recent {network[1]} posts" if network else "no network given"
+    extra = 0.0
+    variance_b: float | None = None
+    if metric in PROPORTION_METRICS:
+        if data.baseline_rate is None:
+            raise Unprocessable("Give baseline_rate (the team arm's expected rate).")
+        rate = data.baseline_rate
+        found = sizing.rate_dispersion(values, impressions)
+        basis = (f"between-post variance of the rate from {where}" if found is not None else
+                 f"fallback dispersion {sizing.FALLBACK_DISPERSION} (variance D r (1 - r) per "
+                 f"post): {where}, fewer than {sizing.MIN_HISTORY_POSTS}")
+        dispersion, m2 = found or (sizing.FALLBACK_DISPERSION, sizing.FALLBACK_LEVERAGE)
+        variance = dispersion * rate * (1 - rate)
+        extra = 2.0 * m2
+        effect = data.mde
+        if effect is not None:
+            other = rate + effect
+            if not 0 < other < 1:
+                raise Unprocessable("baseline_rate + mde must stay below 1.")
+            variance_b = dispersion * other * (1 - other)
+    else:
+        log_var = sizing.log_value_variance(values)
+        basis = (f"variance of log1p({metric.value}) from {where}" if log_var is not None
+                 else f"fallback sd of log1p({metric.value}) {sizing.FALLBACK_LOG_SD}: "
+                      f"{where}, fewer than {sizing.MIN_HISTORY_POSTS}")
+        variance = log_var if log_var is not None else sizing.FALLBACK_LOG_SD**2
+        effect = math.log1p(data.mde) if data.mde is not None else None
+    n = (max(MIN_PLANNED_POSTS, sizing.required_posts(
+        variance, effect, variance_b=variance_b, extra_posts=extra, alpha=data.alpha,
+        power=data.power)) if effect is not None else None)
+    detectable: float | None = None
+    if data.n_per_arm is not None:
+        detectable = sizing.detectable_effect_posts(data.n_per_arm, variance,
+                                                    extra_posts=extra, alpha=data.alpha,
+                                                    power=data.power)
+        if metric in VALUE_METRICS:
+            detectable = math.expm1(detectable) if detectable < 700 else math.inf
+        detectable = detectable if math.isfinite(detectable) else None
+    return ExperimentPlanPublic(counted="posts", n_per_arm=n, mde=data.mde,
+                                detectable_effect=detectable, variance=variance,
+                                basis=f"{basis}; Welch t sample size (normal formula with "
+                                      "Guenther's small-sample correction).")
+
+
+async def _planned_n(session: AsyncSession, data: ExperimentCreate) -> tuple[int, str]:
+    """(planned size per arm, how it was planned)."""
+    counted = "posts" if data.unit == Unit.post else "impressions"
     if data.planned_n_per_arm is not None:
-        return data.planned_n_per_arm
-    if data.primary_metric in VALUE_METRICS:
-        raise Unprocessable(f"{data.primary_metric.value} is a per-post value: give "
-                            "planned_n_per_arm (posts per arm).")
-    if data.baseline_rate is None:
-        raise Unprocessable("Give baseline_rate (the team arm's expected rate) to plan the "
-                            "sample size, or planned_n_per_arm.")
-    if data.baseline_rate + data.mde >= 1:
-        raise Unprocessable("baseline_rate + mde must stay below 1.")
-    return required_sample_size_proportions(data.baseline_rate, data.mde, alpha=data.alpha,
-                                             power=data.power)
+        return data.planned_n_per_arm, f"{counted} per arm as given"
+    planned = await plan(session, ExperimentPlanRequest(
+        primary_metric=data.primary_metric, unit=data.unit, alpha=data.alpha, power=data.power,
+        baseline_rate=data.baseline_rate, mde=data.mde, network=data.network),
+        request_id=data.request_id)
+    assert planned.n_per_arm is not None  # mde is required on ExperimentCreate
+    return planned.n_per_arm, planned.basis
 
 
 def _check_definition(data: ExperimentCreate) -> None:
@@ -93,14 +217,15 @@ async def add_experiment(session: AsyncSession, data: ExperimentCreate, *,
     """Check and add the experiment with its arms, flushed but NOT committed (a triage adds it
     with the request's own change). 422 when `request_id` names no request."""
     _check_definition(data)
-    planned = _planned_n(data)
     if data.request_id is not None and await session.get(Request, data.request_id) is None:
         raise Unprocessable(f"No request with id {data.request_id}.")
+    planned, basis = await _planned_n(session, data)
     now = utcnow()
     experiment = Experiment(
-        **data.model_dump(exclude={"arms", "start", "planned_n_per_arm", "guardrail_metrics"}),
+        **data.model_dump(exclude={"arms", "start", "planned_n_per_arm", "guardrail_metrics",
+                                   "network"}),
         guardrail_metrics=[m.value for m in data.guardrail_metrics],
-        planned_n_per_arm=planned,
+        planned_n_per_arm=planned, sizing_basis=basis,
         state=ExperimentState.running if data.start else ExperimentState.draft,
         started_at=now if data.start else None, created_by_key_id=actor.key_id,
     )
@@ -276,9 +401,12 @@ def _fsum(column: Any) -> Any:
     return func.coalesce(func.sum(cast(column, Float)), 0.0)
 
 
-def _fsum_product(a: Any, b: Any) -> Any:
+def _fsum_product(*factors: Any) -> Any:
     # Floats before multiplying: a billion impressions squared overflows BIGINT.
-    return func.coalesce(func.sum(cast(a, Float) * cast(b, Float)), 0.0)
+    product: Any = cast(factors[0], Float)
+    for factor in factors[1:]:
+        product = product * cast(factor, Float)
+    return func.coalesce(func.sum(product), 0.0)
 
 
 async def aggregates(session: AsyncSession, experiment_ids: Sequence[int],
@@ -286,13 +414,17 @@ async def aggregates(session: AsyncSession, experiment_ids: Sequence[int],
     """Per-arm sums for each experiment in one GROUP BY; `versions` were read before the sums,
     so a verdict computed from them is at worst rejected as stale, never mislabelled."""
     o = Observation
+    x = o.impressions
     columns = [
-        func.count(col(o.id)), func.coalesce(func.sum(o.impressions), 0),
-        _fsum_product(o.impressions, o.impressions),
+        func.count(col(o.id)), func.coalesce(func.sum(x), 0), _fsum_product(x, x),
+        _fsum_product(x, x, x), _fsum_product(x, x, x, x),
     ]
     for name in PROPORTION_METRICS.values():
         c = getattr(o, name)
-        columns += [_fsum(c), _fsum_product(c, c), _fsum_product(c, o.impressions)]
+        # The higher cross moments give the evaluator the posts' leverage (jackknife variance).
+        columns += [_fsum(c), _fsum_product(c, c), _fsum_product(c, x),
+                    _fsum_product(c, c, x), _fsum_product(c, c, x, x), _fsum_product(c, x, x),
+                    _fsum_product(c, x, x, x)]
     for name in VALUE_METRICS.values():
         c, log = getattr(o, name), getattr(o, f"{name}_log")
         columns += [func.count(c), _fsum(c), _fsum_product(c, c), _fsum(log),
@@ -308,18 +440,22 @@ async def aggregates(session: AsyncSession, experiment_ids: Sequence[int],
     out = {i: Aggregates(experiment_id=i, data_version=versions[i], arms=[])
            for i in experiment_ids}
     for row in (await session.exec(stmt)).all():
-        exp_id, key, posts, impressions, impressions_sq, *rest = row
+        exp_id, key, posts, impressions, impressions_sq, cube, fourth, *rest = row
         metrics: dict[str, MetricSums] = {}
         for metric in PROPORTION_METRICS:
-            total, total_sq, cross, *rest = rest
+            total, total_sq, cross, sq_cross, sq_cross2, cross2, cross3, *rest = rest
             metrics[metric.value] = MetricSums(n=posts, sum=total, sum_sq=total_sq,
-                                               sum_cross=cross)
+                                               sum_cross=cross, sum_sq_cross=sq_cross,
+                                               sum_sq_cross2=sq_cross2, sum_cross2=cross2,
+                                               sum_cross3=cross3)
         for metric in VALUE_METRICS:
             n, total, total_sq, log, log_sq, *rest = rest
             metrics[metric.value] = MetricSums(n=n, sum=total, sum_sq=total_sq, sum_log=log,
                                                sum_log_sq=log_sq)
         out[exp_id].arms.append(ArmAggregate(arm=key, posts=posts, impressions=impressions,
-                                             impressions_sq=impressions_sq, metrics=metrics))
+                                             impressions_sq=impressions_sq,
+                                             impressions_cube=cube, impressions_4th=fourth,
+                                             metrics=metrics))
     return out
 
 
@@ -361,6 +497,14 @@ def _verdict_problem(experiment: Experiment | None, experiment_id: int, data: Ve
     return None
 
 
+def _same_verdict(stored: VerdictPublic, data: VerdictCreate) -> bool:
+    """The same verdict again (a retry) rather than a different one for the same data."""
+    fields = set(VerdictCreate.model_fields)
+    return (VerdictCreate.model_validate(stored.model_dump(include=fields)).model_dump(mode="json")
+            == VerdictCreate.model_validate(data.model_dump(include=fields)).model_dump(
+                mode="json"))
+
+
 async def _store_verdicts(session: AsyncSession, items: Sequence[tuple[int, VerdictCreate]], *,
                           actor: Principal) -> dict[int, VerdictBatchOutcome | AppError]:
     """Check and add verdicts to the transaction in a fixed number of queries, whatever the
@@ -386,8 +530,15 @@ async def _store_verdicts(session: AsyncSession, items: Sequence[tuple[int, Verd
     for exp_id, data in items:
         replay = stored.get((exp_id, data.data_version))
         if replay is not None:
+            stored_public = verdict_public(replay)
+            if not _same_verdict(stored_public, data):
+                results[exp_id] = Conflict(
+                    f"Verdict {replay.id} ({replay.decision.value}) is already stored for data "
+                    f"version {data.data_version} and differs from this one; a data version "
+                    "has one verdict. Send new observations to get a new look.")
+                continue
             results[exp_id] = VerdictBatchOutcome(experiment_id=exp_id, status=200,
-                                                  verdict=verdict_public(replay))
+                                                  verdict=stored_public)
             continue
         experiment = experiments.get(exp_id)
         problem = _verdict_problem(experiment, exp_id, data, arms.get(exp_id, []))

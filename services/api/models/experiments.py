@@ -32,7 +32,9 @@ class Experiment(Versioned, table=True):
     power: float
     baseline_rate: float | None = None
     mde: float
+    equivalence_margin: float | None = None
     planned_n_per_arm: int
+    sizing_basis: str = Field(default="", max_length=500)
     data_version: int = Field(default=0)
     evaluated_version: int = Field(default=0)
     looks: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -107,6 +109,7 @@ class Verdict(SQLModel, table=True):
     rel_ci_high: float | None = None
     p_value: float | None = None
     always_valid_p: float | None = None
+    equivalence_p_value: float | None = None
     boundary: float | None = None
     alpha_spent: float | None = None
     srm_p_value: float | None = None

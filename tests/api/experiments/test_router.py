@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from services.abtest import stats
+from services.abtest import sizing, stats
 from tests.api.team.test_router import assert_problem
 from tests.factories import Api, posts
 
@@ -39,22 +39,32 @@ def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
         "arms": [{"key": "webinar", "name": "Webinar post", "role": "stakeholder"},
                  {"key": "video", "name": "Product video", "role": "team"}]})
     body = api.ok(r, 201)
+    impressions = api.ok(api.client.post("/v1/experiments", headers=api.manager, json={
+        "name": "One post split", "baseline_rate": 0.028, "mde": 0.005, "unit": "impression",
+        "arms": [{"key": "webinar", "name": "Webinar post", "role": "stakeholder"},
+                 {"key": "video", "name": "Product video", "role": "team"}]}), 201)
 
-    assert body["planned_n_per_arm"] == stats.required_sample_size_proportions(
+    # Posts are the unit: planned in posts (no history on this network: the fallback).
+    d = sizing.FALLBACK_DISPERSION
+    assert body["planned_n_per_arm"] == sizing.required_posts(
+        d * 0.028 * 0.972, 0.005, variance_b=d * 0.033 * 0.967,
+        extra_posts=2 * sizing.FALLBACK_LEVERAGE, alpha=0.05, power=0.8)
+    assert "fallback" in body["sizing_basis"]
+    assert impressions["planned_n_per_arm"] == stats.required_sample_size_proportions(
         0.028, 0.005, alpha=0.05, power=0.8)
     assert body["state"] == "draft" and body["design"] == "sequential" and body["unit"] == "post"
     assert [a["key"] for a in body["arms"]] == ["video", "webinar"]  # the team's arm first
     assert body["request_id"] == request_id and body["data_version"] == 0
     assert r.headers["location"] == f"/v1/experiments/{body['id']}"
     assert r.headers["etag"] == '"v1"'
-    assert count_events(api, "experiment.created") == 1
+    assert count_events(api, "experiment.created") == 2
 
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"arms": [{"key": "video", "name": "Video", "role": "team"}]}, None),
     ({"primary_metric": "likes_per_hour"}, "body.primary_metric"),
     ({"mde": -0.01}, "body.mde"),
-    ({"primary_metric": "video_views"}, None),
+    ({"network": "myspace"}, None),
     ({"arms": [{"key": "a", "name": "A", "role": "team"},
                {"key": "b", "name": "B", "role": "team"}]}, None),
     ({"arms": [{"key": "a", "name": "A", "role": "team", "share": 0.7},
@@ -62,7 +72,7 @@ def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
     ({"guardrail_metrics": ["engagement_rate"]}, None),
     ({"unit": "impression", "guardrail_metrics": ["watch_time"]}, None),
     ({"baseline_rate": None}, None),
-], ids=["one-arm", "unknown-metric", "negative-mde", "value-without-plan", "two-team-arms",
+], ids=["one-arm", "unknown-metric", "negative-mde", "unknown-network", "two-team-arms",
         "shares", "primary-as-guardrail", "impression-unit-value", "no-baseline"])
 def test_bad_definitions_are_rejected_and_write_nothing(api: Api, change: dict[str, Any],
                                                         field: str | None) -> None:
@@ -228,6 +238,28 @@ def test_a_verdict_is_stored_once_per_data_version(api: Api) -> None:
     after = get(api, exp["id"])
     assert after["latest_verdict"]["id"] == first["id"]
     assert after["evaluated_version"] == 1 and after["looks"] == [0.2]
+
+
+def test_a_different_verdict_for_a_stored_data_version_is_a_conflict_naming_it(
+        api: Api) -> None:
+    exp = api.make_experiment()
+    api.observe(exp["id"], [{"arm": "video", "post_id": "p", "impressions": 10}])
+    exp = get(api, exp["id"])
+    key = api.service_key(*EVALUATOR)
+    url = f"/v1/experiments/{exp['id']}/verdicts"
+    first = api.ok(api.client.post(url, headers=key, json=verdict_body(exp)), 201)
+
+    other = verdict_body(exp, summary="Too early; the difference is small so far.")
+    r = api.client.post(url, headers=key, json=other)
+    batch = api.ok(api.client.post("/v1/experiments/verdicts", headers=key, json={
+        "verdicts": [{"experiment_id": exp["id"], **other}]}))["items"][0]
+
+    body = assert_problem(r, 409)
+    assert f"Verdict {first['id']} (keep_collecting)" in body["detail"]
+    assert batch["status"] == 409 and f"Verdict {first['id']}" in batch["detail"]
+    assert [v["summary"] for v in api.ok(api.client.get(url, headers=api.manager))["items"]] \
+        == [first["summary"]]
+    assert count_events(api, "experiment.verdict") == 1
 
 
 def test_a_verdict_for_stale_data_is_a_conflict_and_writes_nothing(api: Api) -> None:
