@@ -39,7 +39,7 @@ TOML
    killed=$(grep -c ': killed' results.txt || true)
    survived=$(grep -c ': survived' results.txt || true)
    echo "   $killed of $total mutants killed, $survived survived"
-   grep ': survived' results.txt | sed 's/^/   /' | head -40)
+   grep ': survived' results.txt | sed -n 's/^/   /; 1,60p')
   rm -rf "$work"
   trap - EXIT
 done

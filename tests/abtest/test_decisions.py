@@ -269,3 +269,74 @@ def test_an_impression_imbalance_per_post_is_a_warning_not_a_block(per_post_b: f
                        data)
     assert ("Warning: the video's posts had 998 impressions each" in verdict.summary) is warned
     assert verdict.decision == "keep_collecting"  # not invalid: posts were split as planned
+
+
+def _fleiss_reference(p1: float, mde: float, alpha: float, power: float) -> float:
+    p2, z_a, z_b = p1 + mde, sps.norm.isf(alpha / 2), sps.norm.ppf(power)
+    pbar = (p1 + p2) / 2
+    root = z_a * math.sqrt(2 * pbar * (1 - pbar)) + z_b * math.sqrt(p1 * (1 - p1)
+                                                                   + p2 * (1 - p2))
+    return (root / mde) ** 2  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("p1", "mde", "alpha", "power"), [
+    (0.03, 0.005, 0.05, 0.8), (0.2, -0.05, 0.01, 0.9), (0.5, 0.1, 0.1, 0.6)])
+def test_impression_sizing_and_power_match_fleiss(p1: float, mde: float, alpha: float,
+                                                  power: float) -> None:
+    n = sizing.required_sample_size_proportions(p1, mde, alpha=alpha, power=power)
+    assert n == math.ceil(_fleiss_reference(p1, mde, alpha, power) - 1e-9)
+    p2, z_a = p1 + mde, sps.norm.isf(alpha / 2)
+    sd0 = math.sqrt(2 * (p1 + p2) / 2 * (1 - (p1 + p2) / 2))
+    sd1 = math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    for size in (3.0, 50.0, float(n)):
+        shift = abs(mde) * math.sqrt(size)
+        both_tails = (sps.norm.sf((z_a * sd0 - shift) / sd1)
+                      + sps.norm.sf((z_a * sd0 + shift) / sd1))
+        assert sizing.power_proportions(p1, mde, size, alpha=alpha) == pytest.approx(
+            both_tails, rel=1e-9)
+    assert sizing.power_proportions(p1, mde, 0) == 0.0
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: sizing.required_sample_size_proportions(0.0, 0.01), "must be in"),
+    (lambda: sizing.required_sample_size_proportions(1.0, -0.01), "must be in"),
+    (lambda: sizing.required_sample_size_proportions(0.5, 0.5), "must be in"),
+    (lambda: sizing.required_sample_size_proportions(0.5, -0.5), "must be in"),
+    (lambda: sizing.required_sample_size_proportions(0.5, 0.0), "non-zero"),
+    (lambda: sizing.required_sample_size_proportions(0.5, 0.1, power=0.0), "power"),
+    (lambda: sizing.required_sample_size_proportions(0.5, 0.1, power=1.0), "power"),
+    (lambda: sizing.required_sample_size_proportions(0.5, 0.1, alpha=0.0), "alpha"),
+    (lambda: sizing.required_sample_size_proportions(0.5, 0.1, alpha=1.0), "alpha"),
+    (lambda: sizing.power_proportions(0.5, 0.1, -1), "n_per_arm"),
+    (lambda: sizing.power_proportions(0.5, 0.1, 10, alpha=1.0), "alpha"),
+    (lambda: sizing.required_posts(1e-4, 0.01, variance_b=0.0), "variance"),
+    (lambda: sizing.required_posts(1e-4, 0.01, extra_posts=-1.0), "extra_posts"),
+    (lambda: sizing.required_posts(1e-4, math.inf), "effect"),
+    (lambda: sizing.required_posts(math.inf, 0.01), "variance"),
+    (lambda: sizing.required_posts(1e-4, 0.01, power=0.0), "power"),
+    (lambda: sizing.detectable_effect_posts(10, 0.0), "variance"),
+    (lambda: sizing.detectable_effect_posts(10, 1e-4, power=1.0), "power"),
+])
+def test_bad_sizing_inputs_are_value_errors(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+
+
+def test_history_statistics_match_their_formulas() -> None:
+    rng = np.random.default_rng(6)
+    x = rng.integers(200, 5_000, 30).astype(float)
+    y = rng.binomial(x.astype(int), 0.04).astype(float)
+    found = sizing.rate_dispersion(list(y), list(x))
+    assert found is not None
+    rate = y.sum() / x.sum()
+    dispersion = ((y - rate * x) ** 2).sum() / 29 / x.mean() ** 2 / (rate * (1 - rate))
+    assert found == pytest.approx((dispersion, (x**2).mean() / x.mean() ** 2), rel=1e-12)
+    assert sizing.rate_dispersion(list(y[:9]), list(x[:9])) is None  # below 10 posts
+    assert sizing.rate_dispersion(list(y[:10]), list(x[:10])) is not None
+    assert sizing.rate_dispersion([0.0] * 12, list(x[:12])) is None  # no engagement
+    assert sizing.rate_dispersion(list(x[:12]), list(x[:12])) is None  # every impression
+    views = rng.lognormal(5, 1.2, 25)
+    assert sizing.log_value_variance(list(views)) == pytest.approx(
+        float(np.var(np.log1p(views), ddof=1)), rel=1e-12)
+    assert sizing.log_value_variance(list(views[:9])) is None
+    assert sizing.log_value_variance(list(views[:10])) is not None
