@@ -130,7 +130,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def stale_data(request: Request, exc: StaleDataError) -> JSONResponse:
         # Two writers read the same version and the other one committed first (the
-        # `WHERE version = :old` of Versioned matched no row): theirs stands, this one is 409.
+        # `WHERE version = :old` of Versioned matched no row): theirs stands. A write sent with
+        # If-Match lost on a stale ETag, so it gets the 412 a later write would; a state change
+        # without one (a triage) lost to a change of state: 409.
+        if request.headers.get("if-match") is not None:
+            return problem_response(412, PreconditionFailed.slug, PreconditionFailed.title,
+                                    "Someone changed this resource at the same moment; read "
+                                    "it again and retry.", request)
         return problem_response(409, "conflict", "Conflict",
                                 "Someone changed this resource at the same moment; read it "
                                 "again and retry.", request)

@@ -79,8 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    events_router, webhooks_router, planning_router, experiments_router,
                    posts_router, reports_router, shared_router):
         app.include_router(router)
-    # Added last runs first: request id and logs wrap everything, then the size limit.
-    app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)
+    # Added last runs first: request id and logs wrap everything, then the input limits (size,
+    # depth, NUL), then Idempotency-Key, which authenticates before it claims a key.
+    app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours,
+                       lease_seconds=settings.idempotency_lease_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

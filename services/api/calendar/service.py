@@ -4,6 +4,7 @@ tokens, bulk import and export, and the monthly plan. Knows SQL and the rules, n
 import csv
 import hashlib
 import io
+import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -341,6 +342,10 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         if "tags" in row:
             row["tags"] = [t.strip() for t in row["tags"].replace("|", ";").split(";")
                            if t.strip()]
+        # CSV cells are text; ids are the one cell that is a number (JSON rows stay strict).
+        for column in ("owner_id", "request_id"):
+            if column in row and re.fullmatch(r"-?\d{1,20}", row[column]):
+                row[column] = int(row[column])
         rows.append(row)
     return rows
 

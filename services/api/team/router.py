@@ -1,6 +1,5 @@
 """HTTP for the team: members, networks and their owners, pillars, and routing."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -32,6 +31,7 @@ from services.api.team.schemas import (
     Routing,
 )
 from shared.schemas import Page
+from shared.schemas.bounds import DayParam, IdParam
 
 router = APIRouter(prefix="/v1")
 
@@ -129,7 +129,7 @@ async def assign_owner(slug: str, body: OwnershipCreate, session: SessionDep,
 @router.get("/networks/{slug}/owners", tags=["networks"], summary="Ownership history",
             responses=problems(401, 403, 404, 422))
 async def list_owners(slug: str, session: SessionDep, _: PersonKey, request: Request,
-                      response: Response, on: date | None = None, limit: Limit = 50,
+                      response: Response, on: DayParam | None = None, limit: Limit = 50,
                       cursor: CursorParam = None) -> Page[OwnershipPublic]:
     """Who owned the network when, newest first. With `on`, only the owner on that day."""
     network = await service.get_network(session, slug)
@@ -153,7 +153,8 @@ async def route_networks(
     network: Annotated[list[Annotated[str, Query(pattern=SLUG_PATTERN)]],
                        Query(min_length=1, max_length=50,
                              description="Network slugs; repeat the parameter.")],
-    on: Annotated[date | None, Query(description="The day to route for; default today.")] = None,
+    on: Annotated[DayParam | None,
+                  Query(description="The day to route for; default today.")] = None,
 ) -> Routing:
     """The owner of each network, in the order asked: who to talk to about TikTok."""
     day = on or utcnow().date()
@@ -190,7 +191,7 @@ async def list_members(session: SessionDep, _: PersonKey, request: Request, resp
 
 @router.get("/members/{member_id}", tags=["team"], summary="Read a member",
             responses=problems(401, 403, 404))
-async def read_member(member_id: int, session: SessionDep, _: PersonKey,
+async def read_member(member_id: IdParam, session: SessionDep, _: PersonKey,
                       response: Response) -> MemberPublic:
     member = await service.get_member(session, member_id)
     response.headers["ETag"] = etag(member)
@@ -199,7 +200,7 @@ async def read_member(member_id: int, session: SessionDep, _: PersonKey,
 
 @router.patch("/members/{member_id}", tags=["team"], summary="Change a member",
               responses=problems(401, 403, 404, 409, 412, 422, 428))
-async def update_member(member_id: int, body: MemberUpdate, session: SessionDep, me: ManagerKey,
+async def update_member(member_id: IdParam, body: MemberUpdate, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch, response: Response) -> MemberPublic:
     """Change fields you send; send the ETag you read as If-Match."""
     member = await service.update_member(session, member_id, body, if_match=if_match, actor=me)
@@ -241,7 +242,7 @@ async def list_pillars(
 
 @router.get("/pillars/{pillar_id}", tags=["pillars"], summary="Read a pillar",
             responses=problems(401, 403, 404))
-async def read_pillar(pillar_id: int, session: SessionDep, _: PersonKey,
+async def read_pillar(pillar_id: IdParam, session: SessionDep, _: PersonKey,
                       response: Response) -> PillarPublic:
     pillar, networks = await service.get_pillar(session, pillar_id)
     response.headers["ETag"] = etag(pillar)
@@ -250,7 +251,7 @@ async def read_pillar(pillar_id: int, session: SessionDep, _: PersonKey,
 
 @router.patch("/pillars/{pillar_id}", tags=["pillars"], summary="Change a pillar",
               responses=problems(401, 403, 404, 409, 412, 422, 428))
-async def update_pillar(pillar_id: int, body: PillarUpdate, session: SessionDep, me: ManagerKey,
+async def update_pillar(pillar_id: IdParam, body: PillarUpdate, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch, response: Response) -> PillarPublic:
     pillar, networks = await service.update_pillar(session, pillar_id, body, if_match=if_match,
                                                    actor=me)
@@ -260,7 +261,7 @@ async def update_pillar(pillar_id: int, body: PillarUpdate, session: SessionDep,
 
 @router.delete("/pillars/{pillar_id}", status_code=204, tags=["pillars"],
                summary="Delete a pillar", responses=problems(401, 403, 404, 412, 428))
-async def delete_pillar(pillar_id: int, session: SessionDep, me: ManagerKey,
+async def delete_pillar(pillar_id: IdParam, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch) -> None:
     await service.delete_pillar(session, pillar_id, if_match=if_match, actor=me)
 
