@@ -1,6 +1,7 @@
 """One error model: services raise `AppError`s; handlers here render every error as
 RFC 9457 `application/problem+json`, including validation, routing and unhandled errors."""
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -8,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from services.api.context import request_id_var
 from shared.schemas.common import PROBLEM_BASE, FieldError, Problem
@@ -147,11 +149,29 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.method} {request.url.path}."
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem_response(exc.status_code, slug, title, detail, request,
-                                headers=getattr(exc, "headers", None))
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(exc.status_code, slug, title, detail, request, headers=headers)
 
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path: Starlette's 405 names only the first
+    route that matched the path, and GET and POST on a collection are two routes."""
+    return sorted({method for route in _routes(request.app.router.routes) if route.methods
+                   and route.matches(request.scope)[0] != Match.NONE
+                   for method in route.methods})
+
+
+def _routes(routes: Iterable[Any]) -> Iterator[Route]:
+    # FastAPI wraps each included router; the app includes them without a prefix of its own,
+    # so the wrapped routes carry their full paths.
+    for route in routes:
+        if isinstance(route, Route):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _routes(route.original_router.routes)
 
 
 def internal_error_response() -> JSONResponse:

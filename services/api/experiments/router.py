@@ -99,7 +99,7 @@ async def create_verdicts(body: VerdictBatch, session: SessionDep,
     return await service.record_verdicts(session, body, actor=me)
 
 
-@router.get("/{experiment_id}", summary="Read an experiment", responses=problems(401, 403, 404))
+@router.get("/{experiment_id:int}", summary="Read an experiment", responses=problems(401, 403, 404))
 async def read_experiment(experiment_id: IdParam, session: SessionDep, me: ExperimentReaderKey,
                           response: Response) -> ExperimentPublic:
     """The experiment, its state, data version, looks so far and the latest verdict with its
