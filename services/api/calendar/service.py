@@ -40,6 +40,7 @@ from services.api.team import service as team
 from shared.schemas import FieldError
 
 FEED_PREFIX = "cal_"
+FEED_TOKEN = re.compile(FEED_PREFIX + r"[A-Za-z0-9_-]{32}")
 FEED_PAST_DAYS = 90
 FEED_MAX_ENTRIES = 5000
 EXPORT_MAX_DAYS = 400
@@ -270,8 +271,10 @@ async def revoke_feed(session: AsyncSession, feed_id: int, *,
 
 
 async def feed_by_token(session: AsyncSession, token: str) -> CalendarFeed:
+    # One spelling per token: 24 random bytes are exactly 32 base64url characters, no padding
+    # and no unused bits, so anything else is no token we issued (and costs no query).
     feed = (await session.exec(select(CalendarFeed).where(
-        CalendarFeed.token_hash == _hash(token)))).first()
+        CalendarFeed.token_hash == _hash(token)))).first() if FEED_TOKEN.fullmatch(token) else None
     if feed is None or feed.revoked_at is not None:
         raise NotFound("No calendar feed at this address (unknown or revoked token).")
     return feed
