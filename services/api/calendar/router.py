@@ -127,7 +127,7 @@ IMPORT_JSON_EXAMPLE = {"entries": [{"title": "TikTok launch video 1", "network":
 
 @router.post(
     "/import", status_code=201, summary="Import planned entries (CSV or JSON)",
-    responses=problems(401, 403, 409, 422),
+    responses=problems(400, 401, 403, 409, 413, 422),
     openapi_extra={"requestBody": {"required": True, "content": {
         "text/csv": {"schema": {"type": "string"}, "example": IMPORT_CSV_EXAMPLE},
         "application/json": {"schema": {"type": "object", "properties": {"entries": {
@@ -141,7 +141,8 @@ async def import_entries(
     """A month of planned entries as CSV (header: title, network, owner_id, publish_at,
     status, campaign, tags separated by `;`, ownership_note, request_id) or JSON
     (`{"entries": [...]}` with the fields of an entry). The file is validated as a whole: one
-    bad row rejects it, the 422 names every bad row, and nothing is written."""
+    bad row rejects it, the 422 names every bad row, and nothing is written. At most
+    5,000 entries per import (413 `too-many-rows` beyond)."""
     raw = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
