@@ -183,7 +183,8 @@ def internal_error_response() -> JSONResponse:
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the problems an operation can return."""
     described = {
-        400: "Malformed JSON",
+        400: "Malformed JSON (or nested over 32 levels), a cursor this API did not issue, or "
+             "a bad Idempotency-Key",
         401: "Missing, unknown or revoked API key",
         403: "The key's role or scope does not allow this",
         404: "Not found",

@@ -5,12 +5,12 @@ Body fields use the strict types; path and query parameters arrive as text, so t
 `*Param` types, which parse text but keep the same ranges. NUL characters and nesting depth
 are refused before parsing, for every request, by `services.api.limits`."""
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from annotated_types import Interval
 from pydantic import AfterValidator, AllowInfNan, AwareDatetime, BeforeValidator, StrictFloat
-from pydantic import StrictInt as _StrictInt
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -24,12 +24,31 @@ RANGE_TEXT = f"between {EARLIEST_DAY} and {LATEST_DAY} (UTC)"
 YEAR_PATTERN = r"(19[7-9]\d|2\d{3})"  # 1970 to 2999, as in RANGE_TEXT
 
 
-def _text(value: Any) -> Any:
-    # JSON has no date type: a date or timestamp is an RFC 3339 string, never a number
-    # (pydantic would read 0 as 1970-01-01).
-    if isinstance(value, str | date):
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}.*", re.DOTALL)
+
+
+def _day_text(value: Any) -> Any:
+    # JSON has no date type: a day is an RFC 3339 `full-date` string, never a number, nor a
+    # string of digits (pydantic reads 0 and "0" as 1970-01-01).
+    if isinstance(value, date) or (isinstance(value, str) and _DATE_TEXT.fullmatch(value)):
         return value
-    raise ValueError("must be an RFC 3339 string")
+    raise ValueError("must be an RFC 3339 date, e.g. 2026-12-01")
+
+
+def _timestamp_text(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str)
+                                       and _TIMESTAMP_TEXT.fullmatch(value)):
+        return value
+    raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2026-12-01T15:00:00Z")
+
+
+def _number(value: Any) -> Any:
+    # JSON has one number type: 5.0 is the integer 5 (JSON Schema agrees), but true is not 1
+    # and "5" is text.
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a JSON integer")
+    return value
 
 
 def _in_range(value: datetime) -> datetime:
@@ -44,17 +63,18 @@ def _day_in_range(value: date) -> date:
     return value
 
 
-# Body types (JSON): strict.
-Id = Annotated[_StrictInt, Interval(ge=1, le=INT32_MAX)]
-Int32 = Annotated[_StrictInt, Interval(ge=-INT32_MAX - 1, le=INT32_MAX)]
-Int64 = Annotated[_StrictInt, Interval(ge=-INT64_MAX - 1, le=INT64_MAX)]
+# Body types (JSON): strict, but an integral float is an integer as JSON Schema says.
+Id = Annotated[int, BeforeValidator(_number), Interval(ge=1, le=INT32_MAX)]
+Int32 = Annotated[int, BeforeValidator(_number), Interval(ge=-INT32_MAX - 1, le=INT32_MAX)]
+Int64 = Annotated[int, BeforeValidator(_number), Interval(ge=-INT64_MAX - 1, le=INT64_MAX)]
 Real = Annotated[StrictFloat, AllowInfNan(False)]
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_text), AfterValidator(_in_range)]
-Day = Annotated[date, BeforeValidator(_text), AfterValidator(_day_in_range)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_in_range)]
+Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]
 
 # Path and query types (text): parsed, same ranges.
 IdParam = Annotated[int, Interval(ge=1, le=INT32_MAX)]
 Int32Param = Annotated[int, Interval(ge=-INT32_MAX - 1, le=INT32_MAX)]
 Int64Param = Annotated[int, Interval(ge=-INT64_MAX - 1, le=INT64_MAX)]
-TimestampParam = Annotated[AwareDatetime, AfterValidator(_in_range)]
-DayParam = Annotated[date, AfterValidator(_day_in_range)]
+TimestampParam = Annotated[AwareDatetime, BeforeValidator(_timestamp_text),
+                           AfterValidator(_in_range)]
+DayParam = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]

@@ -88,7 +88,7 @@ async def list_entries(
                           request=request, response=response)
 
 
-@router.get("/entries/{entry_id}", summary="Read a calendar entry",
+@router.get("/entries/{entry_id:int}", summary="Read a calendar entry",
             responses=problems(401, 403, 404))
 async def read_entry(entry_id: IdParam, session: SessionDep, _: PersonKey,
                      response: Response) -> EntryPublic:
@@ -97,7 +97,7 @@ async def read_entry(entry_id: IdParam, session: SessionDep, _: PersonKey,
     return _entry(entry, slug)
 
 
-@router.patch("/entries/{entry_id}", summary="Change a calendar entry",
+@router.patch("/entries/{entry_id:int}", summary="Change a calendar entry",
               responses=problems(401, 403, 404, 412, 422, 428))
 async def update_entry(entry_id: IdParam, body: EntryUpdate, session: SessionDep, me: StaffKey,
                        if_match: IfMatch, request: Request, response: Response) -> EntryPublic:
@@ -110,7 +110,7 @@ async def update_entry(entry_id: IdParam, body: EntryUpdate, session: SessionDep
     return _entry(entry, slug, warnings)
 
 
-@router.delete("/entries/{entry_id}", status_code=204, summary="Remove a calendar entry",
+@router.delete("/entries/{entry_id:int}", status_code=204, summary="Remove a calendar entry",
                responses=problems(401, 403, 404, 412, 428))
 async def delete_entry(entry_id: IdParam, session: SessionDep, me: StaffKey,
                        if_match: IfMatch) -> None:
@@ -258,7 +258,7 @@ async def list_feeds(session: SessionDep, me: PersonKey, request: Request,
                           request=request, response=response)
 
 
-@router.post("/feeds/{feed_id}/revoke", summary="Revoke an iCalendar feed",
+@router.post("/feeds/{feed_id:int}/revoke", summary="Revoke an iCalendar feed",
              responses=problems(401, 403, 404))
 async def revoke_feed(feed_id: IdParam, session: SessionDep, me: PersonKey) -> FeedPublic:
     """The feed's URL answers 404 from now on. Revoking twice is harmless."""

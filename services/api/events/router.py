@@ -150,7 +150,7 @@ async def list_webhooks(session: SessionDep, _: ManagerKey, request: Request,
                           request=request, response=response)
 
 
-@webhooks_router.get("/{webhook_id}", summary="Read a webhook",
+@webhooks_router.get("/{webhook_id:int}", summary="Read a webhook",
                      responses=problems(401, 403, 404))
 async def read_webhook(webhook_id: IdParam, session: SessionDep, _: ManagerKey,
                        response: Response) -> WebhookPublic:
@@ -159,7 +159,7 @@ async def read_webhook(webhook_id: IdParam, session: SessionDep, _: ManagerKey,
     return _hook(hook)
 
 
-@webhooks_router.patch("/{webhook_id}", summary="Change a webhook",
+@webhooks_router.patch("/{webhook_id:int}", summary="Change a webhook",
                        responses=problems(401, 403, 404, 412, 422, 428))
 async def update_webhook(webhook_id: IdParam, body: WebhookUpdate, session: SessionDep,
                          me: ManagerKey, if_match: IfMatch, response: Response) -> WebhookPublic:
@@ -170,14 +170,14 @@ async def update_webhook(webhook_id: IdParam, body: WebhookUpdate, session: Sess
     return _hook(hook)
 
 
-@webhooks_router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook",
+@webhooks_router.delete("/{webhook_id:int}", status_code=204, summary="Delete a webhook",
                         responses=problems(401, 403, 404, 412, 428))
 async def delete_webhook(webhook_id: IdParam, session: SessionDep, me: ManagerKey,
                          if_match: IfMatch) -> None:
     await webhooks.delete_webhook(session, webhook_id, if_match=if_match, principal=me)
 
 
-@webhooks_router.get("/{webhook_id}/deliveries", summary="Deliveries of a webhook",
+@webhooks_router.get("/{webhook_id:int}/deliveries", summary="Deliveries of a webhook",
                      responses=problems(401, 403, 404, 422))
 async def list_deliveries(webhook_id: IdParam, session: SessionDep, _: ManagerKey,
                           request: Request, response: Response,
@@ -191,7 +191,7 @@ async def list_deliveries(webhook_id: IdParam, session: SessionDep, _: ManagerKe
                           response=response)
 
 
-@webhooks_router.post("/{webhook_id}/deliveries/{delivery_id}/replay",
+@webhooks_router.post("/{webhook_id:int}/deliveries/{delivery_id:int}/replay",
                       summary="Replay a delivery", responses=problems(401, 403, 404, 409))
 async def replay_delivery(webhook_id: IdParam, delivery_id: IdParam, session: SessionDep,
                           me: ManagerKey) -> DeliveryPublic:

@@ -107,7 +107,7 @@ async def read_experiment(experiment_id: IdParam, session: SessionDep, me: Exper
     return await _one(session, await _readable(session, experiment_id, me), response)
 
 
-@router.post("/{experiment_id}/start", summary="Start collecting",
+@router.post("/{experiment_id:int}/start", summary="Start collecting",
              responses=problems(401, 403, 404, 409))
 async def start_experiment(experiment_id: IdParam, session: SessionDep, me: StaffKey,
                            response: Response) -> ExperimentPublic:
@@ -116,7 +116,7 @@ async def start_experiment(experiment_id: IdParam, session: SessionDep, me: Staf
                       response)
 
 
-@router.post("/{experiment_id}/stop", summary="Stop without a verdict",
+@router.post("/{experiment_id:int}/stop", summary="Stop without a verdict",
              responses=problems(401, 403, 404, 409))
 async def stop_experiment(experiment_id: IdParam, session: SessionDep, me: StaffKey,
                           response: Response) -> ExperimentPublic:
@@ -125,7 +125,7 @@ async def stop_experiment(experiment_id: IdParam, session: SessionDep, me: Staff
                       response)
 
 
-@router.post("/{experiment_id}/observations", summary="Send observations",
+@router.post("/{experiment_id:int}/observations", summary="Send observations",
              responses=problems(401, 403, 404, 409, 413, 422))
 async def add_observations(experiment_id: IdParam, body: ObservationBatch, session: SessionDep,
                            me: ObservationWriterKey) -> ObservationResult:
@@ -137,7 +137,7 @@ async def add_observations(experiment_id: IdParam, body: ObservationBatch, sessi
     return await service.ingest(session, experiment_id, body, actor=me)
 
 
-@router.get("/{experiment_id}/aggregates", summary="Per-arm aggregates",
+@router.get("/{experiment_id:int}/aggregates", summary="Per-arm aggregates",
             responses=problems(401, 403, 404))
 async def read_aggregates(experiment_id: IdParam, session: SessionDep,
                           me: ExperimentReaderKey) -> Aggregates:
@@ -148,7 +148,7 @@ async def read_aggregates(experiment_id: IdParam, session: SessionDep,
                                      {experiment_id: experiment.data_version}))[experiment_id]
 
 
-@router.post("/{experiment_id}/verdicts", status_code=201, summary="Record a verdict",
+@router.post("/{experiment_id:int}/verdicts", status_code=201, summary="Record a verdict",
              responses=problems(401, 403, 404, 409, 422)
              | {200: {"description": "This data version already has a verdict: the stored one",
                       "model": VerdictPublic}})
@@ -163,7 +163,7 @@ async def create_verdict(experiment_id: IdParam, body: VerdictCreate, session: S
     return verdict
 
 
-@router.get("/{experiment_id}/verdicts", summary="Verdict history",
+@router.get("/{experiment_id:int}/verdicts", summary="Verdict history",
             responses=problems(401, 403, 404, 422))
 async def list_verdicts(experiment_id: IdParam, session: SessionDep, me: ExperimentReaderKey,
                         request: Request, response: Response, limit: Limit = 50,

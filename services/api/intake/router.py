@@ -162,7 +162,7 @@ async def list_overdue(session: SessionDep, _: ManagerKey, request: Request,
                           limit=limit, cursor=cursor, request=request, response=response)
 
 
-@router.get("/{request_id}", summary="Read a request", responses=problems(401, 403, 404))
+@router.get("/{request_id:int}", summary="Read a request", responses=problems(401, 403, 404))
 async def read_request(request_id: IdParam, session: SessionDep, me: PersonKey,
                        response: Response) -> RequestPublic:
     """The request with its owner, strategy-review flags, the triage decision written for the
@@ -170,7 +170,7 @@ async def read_request(request_id: IdParam, session: SessionDep, me: PersonKey,
     return await _public(session, await service.get_request(session, request_id, me), response)
 
 
-@router.post("/{request_id}/triage", summary="Triage a request",
+@router.post("/{request_id:int}/triage", summary="Triage a request",
              responses=problems(401, 403, 404, 409, 422))
 async def triage_request(request_id: IdParam, body: TriageCreate, session: SessionDep,
                          me: StaffKey, request: Request, response: Response) -> RequestPublic:
@@ -188,7 +188,7 @@ async def triage_request(request_id: IdParam, body: TriageCreate, session: Sessi
     return await _public(session, row, response)
 
 
-@router.post("/{request_id}/transitions", summary="Move a request",
+@router.post("/{request_id:int}/transitions", summary="Move a request",
              responses=problems(401, 403, 404, 409, 422))
 async def move_request(request_id: IdParam, body: TransitionCreate, session: SessionDep,
                        me: PersonKey, response: Response) -> RequestPublic:
@@ -200,7 +200,7 @@ async def move_request(request_id: IdParam, body: TransitionCreate, session: Ses
     return await _public(session, row, response)
 
 
-@router.get("/{request_id}/history", summary="History of a request's moves",
+@router.get("/{request_id:int}/history", summary="History of a request's moves",
             responses=problems(401, 403, 404, 422))
 async def request_history(request_id: IdParam, session: SessionDep, me: PersonKey,
                           request: Request, response: Response, limit: Limit = 50,
@@ -214,7 +214,7 @@ async def request_history(request_id: IdParam, session: SessionDep, me: PersonKe
                           limit=limit, cursor=cursor, request=request, response=response)
 
 
-@router.post("/{request_id}/updates", status_code=201, summary="Post a progress update",
+@router.post("/{request_id:int}/updates", status_code=201, summary="Post a progress update",
              responses=problems(401, 403, 404, 409, 422))
 async def post_update(request_id: IdParam, body: UpdateCreate, session: SessionDep,
                       me: StaffKey, request: Request) -> UpdatePublic:
@@ -226,7 +226,7 @@ async def post_update(request_id: IdParam, body: UpdateCreate, session: SessionD
     return _update(update)
 
 
-@router.get("/{request_id}/updates", summary="Progress updates of a request",
+@router.get("/{request_id:int}/updates", summary="Progress updates of a request",
             responses=problems(401, 403, 404, 422))
 async def list_updates(request_id: IdParam, session: SessionDep, me: PersonKey, request: Request,
                        response: Response, limit: Limit = 50,
@@ -239,7 +239,7 @@ async def list_updates(request_id: IdParam, session: SessionDep, me: PersonKey, 
                           response=response)
 
 
-@router.post("/{request_id}/blockers", status_code=201, summary="Block a request",
+@router.post("/{request_id:int}/blockers", status_code=201, summary="Block a request",
              responses=problems(401, 403, 404, 409, 422))
 async def add_blocker(request_id: IdParam, body: BlockerCreate, session: SessionDep,
                       me: StaffKey) -> BlockerPublic:
@@ -248,7 +248,7 @@ async def add_blocker(request_id: IdParam, body: BlockerCreate, session: Session
     return _blocker(await service.add_blocker(session, request_id, body, principal=me))
 
 
-@router.get("/{request_id}/blockers", summary="Blockers of a request",
+@router.get("/{request_id:int}/blockers", summary="Blockers of a request",
             responses=problems(401, 403, 404, 422))
 async def list_blockers(request_id: IdParam, session: SessionDep, me: PersonKey, request: Request,
                         response: Response, limit: Limit = 50,
@@ -261,7 +261,7 @@ async def list_blockers(request_id: IdParam, session: SessionDep, me: PersonKey,
                           response=response)
 
 
-@router.post("/{request_id}/blockers/{blocker_id}/resolve", summary="Resolve a blocker",
+@router.post("/{request_id:int}/blockers/{blocker_id:int}/resolve", summary="Resolve a blocker",
              responses=problems(401, 403, 404, 409, 422))
 async def resolve_blocker(request_id: IdParam, blocker_id: IdParam, body: BlockerResolve,
                           session: SessionDep, me: StaffKey) -> BlockerPublic:

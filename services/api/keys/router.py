@@ -74,7 +74,7 @@ async def list_api_keys(session: SessionDep, _: ManagerKey, request: Request, re
                           request=request, response=response)
 
 
-@router.post("/api-keys/{key_id}/revoke", summary="Revoke an API key",
+@router.post("/api-keys/{key_id:int}/revoke", summary="Revoke an API key",
              responses=problems(401, 403, 404))
 async def revoke_api_key(key_id: IdParam, session: SessionDep, me: ManagerKey,
                          request: Request) -> ApiKeyPublic:

@@ -103,7 +103,7 @@ async def list_work_items(session: SessionDep, _: StaffKey, request: Request,
                           response=response)
 
 
-@router.get("/work-items/{item_id}", tags=["planning"], summary="Read a work item",
+@router.get("/work-items/{item_id:int}", tags=["planning"], summary="Read a work item",
             responses=problems(401, 403, 404))
 async def read_work_item(item_id: IdParam, session: SessionDep, _: StaffKey,
                          response: Response) -> WorkItemDetail:
@@ -114,7 +114,7 @@ async def read_work_item(item_id: IdParam, session: SessionDep, _: StaffKey,
     return await _detail(session, item)
 
 
-@router.patch("/work-items/{item_id}", tags=["planning"], summary="Change a work item",
+@router.patch("/work-items/{item_id:int}", tags=["planning"], summary="Change a work item",
               responses=problems(401, 403, 404, 412, 422, 428))
 async def update_work_item(item_id: IdParam, body: WorkItemUpdate, session: SessionDep,
                            me: StaffKey, if_match: IfMatch, response: Response) -> WorkItemDetail:
@@ -124,7 +124,7 @@ async def update_work_item(item_id: IdParam, body: WorkItemUpdate, session: Sess
     return await _detail(session, item)
 
 
-@router.delete("/work-items/{item_id}", status_code=204, tags=["planning"],
+@router.delete("/work-items/{item_id:int}", status_code=204, tags=["planning"],
                summary="Delete a work item", responses=problems(401, 403, 404, 412, 428))
 async def delete_work_item(item_id: IdParam, session: SessionDep, me: StaffKey,
                            if_match: IfMatch) -> None:
@@ -133,7 +133,7 @@ async def delete_work_item(item_id: IdParam, session: SessionDep, me: StaffKey,
     await service.delete_item(session, item_id, if_match=if_match, actor=me)
 
 
-@router.post("/work-items/{item_id}/chunks", status_code=201, tags=["planning"],
+@router.post("/work-items/{item_id:int}/chunks", status_code=201, tags=["planning"],
              summary="Split a major project into chunks", responses=problems(401, 403, 404, 422))
 async def split_work_item(item_id: IdParam, body: ChunksCreate, session: SessionDep, me: StaffKey,
                           response: Response) -> WorkItemDetail:
@@ -242,14 +242,14 @@ def _schedule(view: service.ScheduleView) -> SchedulePublic:
                           is_default=view.is_default)
 
 
-@router.get("/members/{member_id}/schedule", tags=["planning"],
+@router.get("/members/{member_id:int}/schedule", tags=["planning"],
             summary="Read a member's weekly blocks", responses=problems(401, 403, 404))
 async def read_schedule(member_id: IdParam, session: SessionDep, _: StaffKey) -> SchedulePublic:
     member = await team.get_member(session, member_id)
     return _schedule(await service.get_schedule(session, member))
 
 
-@router.put("/members/{member_id}/schedule", tags=["planning"],
+@router.put("/members/{member_id:int}/schedule", tags=["planning"],
             summary="Declare a member's weekly blocks", responses=problems(401, 403, 404, 422))
 async def put_schedule(member_id: IdParam, body: ScheduleIn, session: SessionDep,
                        me: StaffKey) -> SchedulePublic:
@@ -262,7 +262,7 @@ def _moved(rows: list[tuple[planner.Item, datetime | None, datetime | None]]) ->
     return [Moved(item_id=i.id, title=i.title, from_start=a, to_start=b) for i, a, b in rows]
 
 
-@router.post("/members/{member_id}/disruptions", status_code=201, tags=["planning"],
+@router.post("/members/{member_id:int}/disruptions", status_code=201, tags=["planning"],
              summary="Log a disruption", responses=problems(401, 403, 404, 422))
 async def log_disruption(member_id: IdParam, body: DisruptionCreate, session: SessionDep,
                          me: StaffKey) -> DisruptionPublic:
@@ -281,7 +281,7 @@ async def log_disruption(member_id: IdParam, body: DisruptionCreate, session: Se
                             moved=_moved(service.moved(inputs, plan)))
 
 
-@router.get("/members/{member_id}/plan", tags=["planning"], summary="A member's week plan",
+@router.get("/members/{member_id:int}/plan", tags=["planning"], summary="A member's week plan",
             responses=problems(401, 403, 404, 422))
 async def read_plan(member_id: IdParam, session: SessionDep, _: StaffKey, start: StartDay = None,
                     days: Days = 7) -> PlanPublic:
@@ -308,7 +308,7 @@ async def read_plan(member_id: IdParam, session: SessionDep, _: StaffKey, start:
         moved=_moved(service.moved(inputs, plan)))
 
 
-@router.get("/members/{member_id}/capacity", tags=["planning"],
+@router.get("/members/{member_id:int}/capacity", tags=["planning"],
             summary="Demand against capacity", responses=problems(401, 403, 404, 422))
 async def read_capacity(member_id: IdParam, session: SessionDep, _: StaffKey,
                         start: StartDay = None, days: Days = 7) -> CapacityPublic:
@@ -331,7 +331,7 @@ def _actions(actions: list[service.Action]) -> list[PlateAction]:
             for a in actions]
 
 
-@router.get("/members/{member_id}/what-can-i-take-off-my-plate", tags=["planning"],
+@router.get("/members/{member_id:int}/what-can-i-take-off-my-plate", tags=["planning"],
             summary="What can I take off my plate?", responses=problems(401, 403, 404, 422))
 async def read_plate(member_id: IdParam, session: SessionDep, _: StaffKey, start: StartDay = None,
                      days: Days = 7) -> PlateProposal:
@@ -346,7 +346,7 @@ async def read_plate(member_id: IdParam, session: SessionDep, _: StaffKey, start
                          actions=_actions(p.actions), note=p.note)
 
 
-@router.post("/members/{member_id}/what-can-i-take-off-my-plate/apply", tags=["planning"],
+@router.post("/members/{member_id:int}/what-can-i-take-off-my-plate/apply", tags=["planning"],
              summary="Apply a plate-clearing proposal",
              responses=problems(401, 403, 404, 412, 422))
 async def apply_plate(member_id: IdParam, body: PlateApply, session: SessionDep,
@@ -364,7 +364,7 @@ async def apply_plate(member_id: IdParam, body: PlateApply, session: SessionDep,
     return PlateApplied(applied=_actions(applied), plan_feasible=feasible)
 
 
-@router.get("/members/{member_id}/earliest-slot", tags=["planning"],
+@router.get("/members/{member_id:int}/earliest-slot", tags=["planning"],
             summary="Earliest honest slot", responses=problems(401, 403, 404, 422))
 async def read_earliest_slot(
     member_id: IdParam, session: SessionDep, _: PersonKey,

@@ -94,14 +94,14 @@ async def list_posts(
                           cursor=cursor, request=request, response=response)
 
 
-@router.get("/posts/{post_id}", tags=["posts"], summary="Read a post",
+@router.get("/posts/{post_id:int}", tags=["posts"], summary="Read a post",
             responses=problems(401, 403, 404))
 async def read_post(post_id: IdParam, session: SessionDep, _: ReportReaderKey) -> PostPublic:
     post, slug = await service.get_post(session, post_id)
     return post_public(post, slug)
 
 
-@router.get("/posts/{post_id}/snapshots", tags=["posts"], summary="A post's metric history",
+@router.get("/posts/{post_id:int}/snapshots", tags=["posts"], summary="A post's metric history",
             responses=problems(401, 403, 404, 422))
 async def list_snapshots(post_id: IdParam, session: SessionDep, _: ReportReaderKey,
                          request: Request, response: Response, flagged: bool | None = None,
@@ -120,7 +120,7 @@ async def list_snapshots(post_id: IdParam, session: SessionDep, _: ReportReaderK
         limit=limit, cursor=cursor, request=request, response=response)
 
 
-@router.post("/posts/{post_id}/notes", status_code=201, tags=["posts"],
+@router.post("/posts/{post_id:int}/notes", status_code=201, tags=["posts"],
              summary="Note what worked on a post", responses=problems(401, 403, 404, 422))
 async def add_note(post_id: IdParam, body: NoteCreate, session: SessionDep,
                    me: StaffKey) -> NotePublic:
@@ -129,7 +129,7 @@ async def add_note(post_id: IdParam, body: NoteCreate, session: SessionDep,
     return NotePublic.model_validate(note, from_attributes=True)
 
 
-@router.get("/posts/{post_id}/notes", tags=["posts"], summary="Notes on a post",
+@router.get("/posts/{post_id:int}/notes", tags=["posts"], summary="Notes on a post",
             responses=problems(401, 403, 404))
 async def list_notes(post_id: IdParam, session: SessionDep, _: ReportReaderKey) -> list[NotePublic]:
     await service.get_post(session, post_id)

@@ -197,7 +197,7 @@ async def list_reports(session: SessionDep, _: ReportReaderKey, request: Request
                           request=request, response=response)
 
 
-@router.get("/reports/{report_id}", tags=["custom reports"], summary="Read a report definition",
+@router.get("/reports/{report_id:int}", tags=["custom reports"], summary="Read a report definition",
             responses=problems(401, 403, 404))
 async def read_report(report_id: IdParam, session: SessionDep, _: ReportReaderKey,
                       response: Response) -> ReportPublic:
@@ -206,7 +206,7 @@ async def read_report(report_id: IdParam, session: SessionDep, _: ReportReaderKe
     return _report(report)
 
 
-@router.patch("/reports/{report_id}", tags=["custom reports"], summary="Change a report",
+@router.patch("/reports/{report_id:int}", tags=["custom reports"], summary="Change a report",
               responses=problems(401, 403, 404, 412, 422, 428))
 async def update_report(report_id: IdParam, body: ReportUpdate, session: SessionDep, me: StaffKey,
                         if_match: IfMatch, response: Response) -> ReportPublic:
@@ -215,7 +215,7 @@ async def update_report(report_id: IdParam, body: ReportUpdate, session: Session
     return _report(report)
 
 
-@router.delete("/reports/{report_id}", status_code=204, tags=["custom reports"],
+@router.delete("/reports/{report_id:int}", status_code=204, tags=["custom reports"],
                summary="Delete a report", responses=problems(401, 403, 404, 412, 428))
 async def delete_report(report_id: IdParam, session: SessionDep, me: StaffKey,
                         if_match: IfMatch) -> None:
@@ -228,7 +228,7 @@ async def _rendered(request: Request, session: SessionDep, report_id: IdParam) -
     return await custom.render(session, report, stale_after_hours=_stale(request))
 
 
-@router.get("/reports/{report_id}/render", tags=["custom reports"], summary="Run a report",
+@router.get("/reports/{report_id:int}/render", tags=["custom reports"], summary="Run a report",
             responses=problems(401, 403, 404))
 async def render_report(report_id: IdParam, request: Request, session: SessionDep,
                         _: ReportReaderKey) -> RenderedReport:
@@ -245,7 +245,7 @@ CSV_DOC: dict[int | str, dict[str, Any]] = {
           "description": "One block per section."}}
 
 
-@router.get("/reports/{report_id}/export.html", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/export.html", tags=["custom reports"],
             summary="Export a report as HTML", response_class=HTMLResponse,
             responses={**problems(401, 403, 404), **HTML_DOC})
 async def export_html(report_id: IdParam, request: Request, session: SessionDep,
@@ -255,7 +255,7 @@ async def export_html(report_id: IdParam, request: Request, session: SessionDep,
     return HTMLResponse(render.to_html(await _rendered(request, session, report_id)))
 
 
-@router.get("/reports/{report_id}/export.csv", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/export.csv", tags=["custom reports"],
             summary="Export a report as CSV", response_class=PlainTextResponse,
             responses={**problems(401, 403, 404), **CSV_DOC})
 async def export_csv(report_id: IdParam, request: Request, session: SessionDep,
@@ -265,7 +265,7 @@ async def export_csv(report_id: IdParam, request: Request, session: SessionDep,
         "Content-Disposition": f'attachment; filename="report-{report_id}.csv"'})
 
 
-@router.get("/reports/{report_id}/highlights", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/highlights", tags=["custom reports"],
             summary="Email highlights of a report", responses=problems(401, 403, 404))
 async def report_highlights(report_id: IdParam, request: Request, session: SessionDep,
                             _: ReportReaderKey) -> Highlights:
@@ -274,7 +274,7 @@ async def report_highlights(report_id: IdParam, request: Request, session: Sessi
     return render.highlights(await _rendered(request, session, report_id))
 
 
-@router.post("/reports/{report_id}/annotations", status_code=201, tags=["custom reports"],
+@router.post("/reports/{report_id:int}/annotations", status_code=201, tags=["custom reports"],
              summary="Annotate a section", responses=problems(401, 403, 404, 422))
 async def add_annotation(report_id: IdParam, body: AnnotationCreate, session: SessionDep,
                          me: StaffKey) -> AnnotationPublic:
@@ -282,7 +282,7 @@ async def add_annotation(report_id: IdParam, body: AnnotationCreate, session: Se
     return AnnotationPublic.model_validate(note, from_attributes=True)
 
 
-@router.get("/reports/{report_id}/annotations", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/annotations", tags=["custom reports"],
             summary="A report's annotations", responses=problems(401, 403, 404))
 async def list_annotations(report_id: IdParam, session: SessionDep,
                            _: ReportReaderKey) -> list[AnnotationPublic]:
@@ -291,7 +291,7 @@ async def list_annotations(report_id: IdParam, session: SessionDep,
             for n in await custom.annotations(session, report_id)]
 
 
-@router.delete("/reports/{report_id}/annotations/{annotation_id}", status_code=204,
+@router.delete("/reports/{report_id:int}/annotations/{annotation_id:int}", status_code=204,
                tags=["custom reports"], summary="Remove an annotation",
                responses=problems(401, 403, 404))
 async def delete_annotation(report_id: IdParam, annotation_id: IdParam, session: SessionDep,
@@ -305,7 +305,7 @@ def _link(link: ShareLink, url: str | None = None) -> ShareLinkPublic:
                            created_at=link.created_at, url=url)
 
 
-@router.post("/reports/{report_id}/share-links", status_code=201, tags=["custom reports"],
+@router.post("/reports/{report_id:int}/share-links", status_code=201, tags=["custom reports"],
              summary="Share a report read-only", responses=problems(401, 403, 404, 422))
 async def create_share_link(report_id: IdParam, body: ShareLinkCreate, request: Request,
                             session: SessionDep, me: StaffKey) -> ShareLinkPublic:
@@ -317,14 +317,14 @@ async def create_share_link(report_id: IdParam, body: ShareLinkCreate, request: 
     return _link(link, f"{settings.public_base_url.rstrip('/')}/v1/shared/{token}")
 
 
-@router.get("/reports/{report_id}/share-links", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/share-links", tags=["custom reports"],
             summary="A report's share links", responses=problems(401, 403, 404))
 async def list_share_links(report_id: IdParam, session: SessionDep,
                            _: StaffKey) -> list[ShareLinkPublic]:
     return [_link(link) for link in await custom.links(session, report_id)]
 
 
-@router.post("/reports/{report_id}/share-links/{link_id}/revoke", tags=["custom reports"],
+@router.post("/reports/{report_id:int}/share-links/{link_id:int}/revoke", tags=["custom reports"],
              summary="Revoke a share link", responses=problems(401, 403, 404))
 async def revoke_share_link(report_id: IdParam, link_id: IdParam, session: SessionDep,
                             me: StaffKey) -> ShareLinkPublic:

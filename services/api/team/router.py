@@ -189,7 +189,7 @@ async def list_members(session: SessionDep, _: PersonKey, request: Request, resp
                           response=response)
 
 
-@router.get("/members/{member_id}", tags=["team"], summary="Read a member",
+@router.get("/members/{member_id:int}", tags=["team"], summary="Read a member",
             responses=problems(401, 403, 404))
 async def read_member(member_id: IdParam, session: SessionDep, _: PersonKey,
                       response: Response) -> MemberPublic:
@@ -198,7 +198,7 @@ async def read_member(member_id: IdParam, session: SessionDep, _: PersonKey,
     return _member(member)
 
 
-@router.patch("/members/{member_id}", tags=["team"], summary="Change a member",
+@router.patch("/members/{member_id:int}", tags=["team"], summary="Change a member",
               responses=problems(401, 403, 404, 409, 412, 422, 428))
 async def update_member(member_id: IdParam, body: MemberUpdate, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch, response: Response) -> MemberPublic:
@@ -240,7 +240,7 @@ async def list_pillars(
                               next=page.next)
 
 
-@router.get("/pillars/{pillar_id}", tags=["pillars"], summary="Read a pillar",
+@router.get("/pillars/{pillar_id:int}", tags=["pillars"], summary="Read a pillar",
             responses=problems(401, 403, 404))
 async def read_pillar(pillar_id: IdParam, session: SessionDep, _: PersonKey,
                       response: Response) -> PillarPublic:
@@ -249,7 +249,7 @@ async def read_pillar(pillar_id: IdParam, session: SessionDep, _: PersonKey,
     return _pillar(pillar, networks)
 
 
-@router.patch("/pillars/{pillar_id}", tags=["pillars"], summary="Change a pillar",
+@router.patch("/pillars/{pillar_id:int}", tags=["pillars"], summary="Change a pillar",
               responses=problems(401, 403, 404, 409, 412, 422, 428))
 async def update_pillar(pillar_id: IdParam, body: PillarUpdate, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch, response: Response) -> PillarPublic:
@@ -259,7 +259,7 @@ async def update_pillar(pillar_id: IdParam, body: PillarUpdate, session: Session
     return _pillar(pillar, networks)
 
 
-@router.delete("/pillars/{pillar_id}", status_code=204, tags=["pillars"],
+@router.delete("/pillars/{pillar_id:int}", status_code=204, tags=["pillars"],
                summary="Delete a pillar", responses=problems(401, 403, 404, 412, 428))
 async def delete_pillar(pillar_id: IdParam, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch) -> None:
