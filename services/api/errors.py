@@ -123,6 +123,12 @@ def install(app: FastAPI) -> None:
         if any(e["type"] == "json_invalid" for e in raw):
             return problem_response(400, "malformed-json", "Malformed JSON",
                                     "The request body is not valid JSON.", request)
+        if any(e["type"] == "missing" and tuple(e["loc"]) == ("header", "if-match")
+               for e in raw):
+            return problem_response(
+                PreconditionRequired.status, PreconditionRequired.slug,
+                PreconditionRequired.title, "Send the ETag you last read in If-Match, so a "
+                "concurrent change is not overwritten.", request)
         errors = field_errors(raw)
         fields = ", ".join(sorted({e.field for e in errors}))
         return problem_response(422, "validation", "Invalid request",

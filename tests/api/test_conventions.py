@@ -169,3 +169,19 @@ def test_405_names_every_method_the_path_serves(api: Api) -> None:
     r = api.client.get("/v1/experiments/verdicts", headers=api.manager)
     assert_problem(r, 405)
     assert r.headers["allow"] == "POST"
+
+
+def test_if_match_is_declared_required_where_its_absence_is_428(api: Api) -> None:
+    document = api.client.get("/openapi.json").json()
+    guarded = [(method, path, op) for path, ops in document["paths"].items()
+               for method, op in ops.items()
+               if any(p["name"].lower() == "if-match" for p in op.get("parameters", []))]
+    assert len(guarded) >= 13
+    for method, path, op in guarded:
+        header = next(p for p in op["parameters"] if p["name"].lower() == "if-match")
+        assert header["required"], f"{method} {path}"
+        assert {"412", "428"} <= set(op["responses"]), f"{method} {path}"
+    member = api.make_member()
+    r = api.client.patch(f"/v1/members/{member['id']}", json={"name": 3},
+                         headers=api.manager)
+    assert assert_problem(r, 428)["type"].endswith("/precondition-required")

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.config._checks import (
+    MissingRequiredHeaderConfig,
     NegativeDataRejectionConfig,
     PositiveDataAcceptanceConfig,
 )
@@ -85,6 +86,9 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 # right answers to valid-looking data.
 schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
     expected_statuses=["2xx", "400", "401", "403", "404", "409", "412", "413", "422", "428"])
+# A write without its required If-Match is a 428 (precondition required), as documented.
+schema.config.checks.missing_required_header = MissingRequiredHeaderConfig(
+    expected_statuses=["400", "401", "403", "406", "415", "422", "428"])
 # A negative body can be over the size limit: 413 rejects it as well as a 422 would.
 schema.config.checks.negative_data_rejection = NegativeDataRejectionConfig(
     expected_statuses=["400", "401", "403", "404", "405", "406", "409", "413", "415", "422",
