@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import CLI, require_wrk, scratch_database, serve, wrk
 from services.api.auth import hash_secret, new_secret
 from services.api.db import make_sync_engine, migrate
-from services.api.pagination import _encode
+from services.api.pagination import encode_cursor
 
 SIZES = [(10_000, 5_000), (100_000, 50_000)]
 FEED_ENTRIES = 2_000
@@ -168,7 +168,7 @@ def measure(url: str, base: str, keys: dict[str, str], size: int, seconds: int) 
         ("strategist's open requests, first page (50)",
          f"{base}/v1/requests?owner_id=2&open=true&limit=50", keys["strategist"]),
         (f"strategist's open requests, deep page (after id {deep_id})",
-         f"{base}/v1/requests?owner_id=2&open=true&limit=50&cursor={_encode([deep_id])}",
+         f"{base}/v1/requests?owner_id=2&open=true&limit=50&cursor={encode_cursor([deep_id])}",
          keys["strategist"]),
         ("a month of calendar (March 2027, first 50)",
          f"{base}/v1/calendar/entries?from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z"

@@ -52,6 +52,14 @@ def pg_database() -> Iterator[str]:
     _pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def truncate(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    engine = make_sync_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -60,11 +68,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{path}"
     if request.param == "postgresql":
         url: str = request.getfixturevalue("pg_database")
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        engine = make_sync_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        truncate(url)
         return url
     raise ValueError(f"unknown backend {request.param}")
 

@@ -38,7 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     @property
     def python_type(self) -> type[datetime]:
-        # Cursor decoding (pagination._decode) reads it to turn strings back into datetimes.
+        # Cursor decoding (pagination.decode_cursor) reads it to turn strings back into datetimes.
         return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:

@@ -1,6 +1,7 @@
 """One error model: services raise `AppError`s; handlers here render every error as
 RFC 9457 `application/problem+json`, including validation, routing and unhandled errors."""
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -8,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from services.api.context import request_id_var
 from shared.schemas.common import PROBLEM_BASE, FieldError, Problem
@@ -121,6 +123,12 @@ def install(app: FastAPI) -> None:
         if any(e["type"] == "json_invalid" for e in raw):
             return problem_response(400, "malformed-json", "Malformed JSON",
                                     "The request body is not valid JSON.", request)
+        if any(e["type"] == "missing" and tuple(e["loc"]) == ("header", "if-match")
+               for e in raw):
+            return problem_response(
+                PreconditionRequired.status, PreconditionRequired.slug,
+                PreconditionRequired.title, "Send the ETag you last read in If-Match, so a "
+                "concurrent change is not overwritten.", request)
         errors = field_errors(raw)
         fields = ", ".join(sorted({e.field for e in errors}))
         return problem_response(422, "validation", "Invalid request",
@@ -130,7 +138,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def stale_data(request: Request, exc: StaleDataError) -> JSONResponse:
         # Two writers read the same version and the other one committed first (the
-        # `WHERE version = :old` of Versioned matched no row): theirs stands, this one is 409.
+        # `WHERE version = :old` of Versioned matched no row): theirs stands. A write sent with
+        # If-Match lost on a stale ETag, so it gets the 412 a later write would; a state change
+        # without one (a triage) lost to a change of state: 409.
+        if request.headers.get("if-match") is not None:
+            return problem_response(412, PreconditionFailed.slug, PreconditionFailed.title,
+                                    "Someone changed this resource at the same moment; read "
+                                    "it again and retry.", request)
         return problem_response(409, "conflict", "Conflict",
                                 "Someone changed this resource at the same moment; read it "
                                 "again and retry.", request)
@@ -141,11 +155,29 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.method} {request.url.path}."
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem_response(exc.status_code, slug, title, detail, request,
-                                headers=getattr(exc, "headers", None))
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(exc.status_code, slug, title, detail, request, headers=headers)
 
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path: Starlette's 405 names only the first
+    route that matched the path, and GET and POST on a collection are two routes."""
+    return sorted({method for route in _routes(request.app.router.routes) if route.methods
+                   and route.matches(request.scope)[0] != Match.NONE
+                   for method in route.methods})
+
+
+def _routes(routes: Iterable[Any]) -> Iterator[Route]:
+    # FastAPI wraps each included router; the app includes them without a prefix of its own,
+    # so the wrapped routes carry their full paths.
+    for route in routes:
+        if isinstance(route, Route):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _routes(route.original_router.routes)
 
 
 def internal_error_response() -> JSONResponse:
@@ -156,7 +188,8 @@ def internal_error_response() -> JSONResponse:
 
 # The problems an operation can answer, as the OpenAPI document describes them.
 PROBLEM_STATUSES = {
-    400: "Malformed JSON or a malformed header",
+    400: "Malformed JSON (or nested over 32 levels), a malformed header, or a cursor this API "
+         "did not issue",
     401: "Missing, unknown or revoked API key",
     403: "The key's role or scope does not allow this",
     404: "Not found",
@@ -164,7 +197,7 @@ PROBLEM_STATUSES = {
     409: "Conflicts with the current state, or the same Idempotency-Key is still running",
     410: "Gone",
     412: "If-Match does not match the current ETag",
-    413: "Body too large",
+    413: "Body too large, or more rows than an import takes",
     415: "Unsupported media type",
     422: "Invalid field values or a broken rule",
     428: "If-Match is required",

@@ -12,6 +12,7 @@ from services.api import errors, health, openapi_doc
 from services.api.auth import KeyCache
 from services.api.calendar.router import router as calendar_router
 from services.api.db import make_async_engine, open_direct
+from services.api.errors import problems
 from services.api.events import webhooks
 from services.api.events.router import router as events_router
 from services.api.events.router import webhooks_router
@@ -88,9 +89,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, team_router, keys_router, intake_router, calendar_router,
                    events_router, webhooks_router, planning_router, experiments_router,
                    posts_router, reports_router, shared_router):
-        app.include_router(router)
-    # Added last runs first: request id and logs wrap everything, then the size limit.
-    app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)
+        # limits.BodyLimitMiddleware answers any request before its route: 400 for JSON nested
+        # too deep, 413 for a body over the limit.
+        app.include_router(router, responses=problems(400, 413))
+    # Added last runs first: request id and logs wrap everything, then the input limits (size,
+    # depth, NUL), then Idempotency-Key, which authenticates before it claims a key.
+    app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours,
+                       lease_seconds=settings.idempotency_lease_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

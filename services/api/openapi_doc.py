@@ -421,7 +421,36 @@ def build(app: FastAPI) -> dict[str, Any]:
                     elif "schema" in media and "$ref" not in media["schema"]:
                         media["example"] = example_for(media["schema"], components["schemas"])
     spec["webhooks"] = _webhooks()
-    return dict(spec)
+    return dict(_json_schema_bounds(spec))
+
+
+_BOUND_KEYWORDS = {"ge": ("minimum", max), "le": ("maximum", min),
+                   "gt": ("exclusiveMinimum", max), "lt": ("exclusiveMaximum", min)}
+
+
+def _json_schema_bounds(node: Any) -> Any:
+    """Pydantic writes `Field(ge=...)` on a type with a before-validator (the strict integers
+    of shared.schemas.bounds) as raw `ge`/`le` keys, which are not JSON Schema, and the bounds
+    of such integers as floats: make them `minimum`/`maximum` integers, keeping the tighter."""
+    if isinstance(node, list):
+        return [_json_schema_bounds(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _json_schema_bounds(v) for k, v in node.items()}
+    if "type" not in node:
+        return node
+    for raw, (keyword, tighter) in _BOUND_KEYWORDS.items():
+        value = node.get(raw)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            del node[raw]
+            node[keyword] = tighter(value, node[keyword]) if keyword in node else value
+    kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
+    if "integer" in kinds:
+        for keyword, _ in _BOUND_KEYWORDS.values():
+            value = node.get(keyword)
+            if isinstance(value, float) and value.is_integer():
+                node[keyword] = int(value)
+    return node
 
 
 def install(app: FastAPI) -> None:

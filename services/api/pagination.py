@@ -2,17 +2,20 @@
 and `Link: rel="next"`. Nothing here reads more than `limit + 1` rows."""
 
 import base64
+import enum
 import json
+import math
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request, Response
-from sqlalchemy import and_, or_
+from sqlalchemy import BigInteger, and_, or_
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.errors import Unprocessable
+from services.api.errors import AppError
+from shared.schemas.bounds import INT32_MAX, INT64_MAX
 from shared.schemas.common import Page
 
 MAX_LIMIT = 200
@@ -21,6 +24,12 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at mos
 CursorParam = Annotated[
     str | None, Query(description="The `next` cursor from the previous page.", max_length=2000)
 ]
+
+
+
+class BadCursor(AppError):
+    status, slug, title = 400, "bad-cursor", "Bad cursor"
+
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -35,27 +44,57 @@ def where_given(stmt: Any, *filters: tuple[Any, Any]) -> Any:
     return stmt
 
 
-def _encode(values: Sequence[Any]) -> str:
+def encode_cursor(values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, date | datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+def decode_cursor(cursor: str, columns: Sequence[Any]) -> list[Any]:
+    """The values `encode_cursor` wrote, each checked to be exactly what it writes for its column:
+    anything else (a forged or damaged cursor) is a 400, never a value handed to the database."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(columns):
             raise ValueError("wrong shape")
-        values = []
-        for value, column in zip(raw, columns, strict=True):
-            kind = column.type.python_type
-            if kind is datetime:
-                value = datetime.fromisoformat(value)
-            elif kind is date:
-                value = date.fromisoformat(value)
-            values.append(value)
-        return values
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise Unprocessable("The cursor is not one this API issued; start from page one.") from exc
+        return [_typed(value, column) for value, column in zip(raw, columns, strict=True)]
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise BadCursor("The cursor is not one this API issued; start from page one.") from exc
+
+
+def _typed(value: Any, column: Any) -> Any:
+    kind = column.type.python_type
+    if kind is datetime:
+        parsed = datetime.fromisoformat(_string(value))
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed.astimezone(UTC)  # OverflowError past year 9999
+    if kind is date:
+        return date.fromisoformat(_string(value))
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise TypeError("not a boolean")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("not an integer")
+        top = INT64_MAX if isinstance(column.type, BigInteger) else INT32_MAX
+        if not -top - 1 <= value <= top:
+            raise ValueError("integer out of the column's range")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value):
+            raise TypeError("not a number")
+        return float(value)
+    if issubclass(kind, enum.Enum):
+        return kind(_string(value))
+    return _string(value)
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str) or "\x00" in value or len(value) > 1000:
+        raise TypeError("not a string")
+    return value
 
 
 def after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any],
@@ -87,10 +126,10 @@ async def paginate(
     columns = [c for c, _ in order]
     descending = [d for _, d in order]
     if cursor:
-        stmt = stmt.where(after(columns, _decode(cursor, columns), descending))
+        stmt = stmt.where(after(columns, decode_cursor(cursor, columns), descending))
     stmt = stmt.order_by(*[c.desc() if d else c.asc() for c, d in order]).limit(limit + 1)
     rows = list((await session.exec(stmt)).all())
-    next_cursor = _encode(key(rows[limit - 1])) if len(rows) > limit else None
+    next_cursor = encode_cursor(key(rows[limit - 1])) if len(rows) > limit else None
     if next_cursor:
         url = request.url.include_query_params(cursor=next_cursor)
         response.headers["Link"] = f'<{url}>; rel="next"'

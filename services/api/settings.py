@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_048_576, description="Larger request bodies get 413.")
     idempotency_ttl_hours: int = Field(default=24, description="How long Idempotency-Key replays.")
+    idempotency_lease_seconds: float = Field(
+        default=30.0, gt=0, description="How long a claimed Idempotency-Key waits for a request "
+        "that stopped renewing it (its process died) before a retry may run again.")
     # A request holds its connection throughout, and when the pool runs dry, newly arriving
     # requests take returned connections ahead of the waiting ones: p99 of a one-row read went
     # from 0.6 s to 0.13 s at 16 clients when the pool grew from 10 to 20. Keep it at least at

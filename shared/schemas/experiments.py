@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.schemas.bounds import Id, Int32, Int64, Real
+
 
 class ExperimentState(StrEnum):
     draft = "draft"
@@ -175,34 +177,34 @@ class VerdictCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data_version: int = Field(ge=1, examples=[7])
-    look: int = Field(ge=1, examples=[3])
-    info_fraction: float = Field(ge=0, examples=[0.45])
+    data_version: Int32 = Field(ge=1, examples=[7])
+    look: Int32 = Field(ge=1, examples=[3])
+    info_fraction: Real = Field(ge=0, examples=[0.45])
     decision: Decision
     winner: ArmKey | None = None
     metric: Metric
     method: str = Field(max_length=200, examples=["delta-method ratio z-test (unit: post)"])
     unit: Unit
-    estimates: dict[str, float] = Field(examples=[{"video": 0.028, "webinar": 0.012}])
-    n_per_arm: dict[str, int]
-    planned_n_per_arm: int
-    effect: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    rel_effect: float | None = None
-    rel_ci_low: float | None = None
-    rel_ci_high: float | None = None
-    p_value: float | None = Field(default=None, ge=0, le=1)
-    always_valid_p: float | None = Field(default=None, ge=0, le=1)
-    equivalence_p_value: float | None = Field(
+    estimates: dict[str, Real] = Field(examples=[{"video": 0.028, "webinar": 0.012}])
+    n_per_arm: dict[str, Int64]
+    planned_n_per_arm: Int32
+    effect: Real | None = None
+    ci_low: Real | None = None
+    ci_high: Real | None = None
+    rel_effect: Real | None = None
+    rel_ci_low: Real | None = None
+    rel_ci_high: Real | None = None
+    p_value: Real | None = Field(default=None, ge=0, le=1)
+    always_valid_p: Real | None = Field(default=None, ge=0, le=1)
+    equivalence_p_value: Real | None = Field(
         default=None, ge=0, le=1, description="Two one-sided tests against the equivalence "
                                               "margin, at the planned size without a winner.")
-    boundary: float | None = Field(
+    boundary: Real | None = Field(
         default=None, description="Group-sequential: |z| needed to reject at this look; null "
                                   "when |z| was below the bound for all the alpha spent so far "
                                   "(no rejection possible, exact boundary not computed).")
-    alpha_spent: float | None = None
-    srm_p_value: float | None = Field(default=None, ge=0, le=1)
+    alpha_spent: Real | None = None
+    srm_p_value: Real | None = Field(default=None, ge=0, le=1)
     guardrails: list[GuardrailResult] = Field(default_factory=list)
     summary: str = Field(min_length=1, max_length=4000)
 
@@ -218,7 +220,7 @@ class VerdictPublic(VerdictCreate):
 
 
 class VerdictBatchItem(VerdictCreate):
-    experiment_id: int
+    experiment_id: Id
 
 
 class VerdictBatch(BaseModel):

@@ -1,8 +1,11 @@
 """The HTTP conventions every endpoint shares: problems, request ids, health, metrics,
 body limits and Idempotency-Key."""
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.api.main import create_app
 from services.api.settings import Settings
@@ -129,3 +132,64 @@ def test_libpq_connect_timeout_in_the_url_is_understood(settings: Settings, db_u
     with TestClient(create_app(url), raise_server_exceptions=False) as client:
         key = make_key(db_url, "manager")
         assert_problem(client.get("/v1/networks/nope", headers=auth(key)), 404)
+
+
+def test_a_lost_race_on_an_if_match_write_is_412(settings: Settings) -> None:
+    app = create_app(settings)
+
+    @app.patch("/race")
+    async def race() -> None:
+        # What Versioned raises when `UPDATE ... WHERE version = :read` matched no row.
+        raise StaleDataError("UPDATE statement on table 'member' expected to update 1 row(s)")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert assert_problem(client.patch("/race", headers={"If-Match": '"v1"'}), 412)[
+            "type"].endswith("/precondition-failed")
+        assert_problem(client.patch("/race"), 409)  # no ETag sent: a state conflict
+
+
+def test_concurrent_if_match_patches_answer_200_once_and_412_otherwise(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    member = api.make_member()
+    url = f"/v1/members/{member['id']}"
+    headers = {**api.manager, "If-Match": '"v1"'}
+
+    def patch(n: int) -> int:
+        return api.client.patch(url, json={"department": f"Team {n}"},
+                                headers=headers).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(patch, range(16)))
+    assert codes == [200] + [412] * 15
+
+
+def test_405_names_every_method_the_path_serves(api: Api) -> None:
+    r = api.client.options("/v1/api-keys", headers=api.manager)
+    assert_problem(r, 405)
+    assert r.headers["allow"] == "GET, POST"
+    r = api.client.get("/v1/experiments/verdicts", headers=api.manager)
+    assert_problem(r, 405)
+    assert r.headers["allow"] == "POST"
+
+
+def test_if_match_is_declared_required_where_its_absence_is_428(api: Api) -> None:
+    document = api.client.get("/openapi.json").json()
+
+    def params(op: dict[str, Any]) -> list[dict[str, Any]]:
+        # Shared parameters are `$ref`s to components.parameters.
+        return [document["components"]["parameters"][p["$ref"].rsplit("/", 1)[-1]]
+                if "$ref" in p else p for p in op.get("parameters", [])]
+
+    guarded = [(method, path, op) for path, ops in document["paths"].items()
+               for method, op in ops.items()
+               if any(p["name"].lower() == "if-match" for p in params(op))]
+    assert len(guarded) >= 13
+    for method, path, op in guarded:
+        header = next(p for p in params(op) if p["name"].lower() == "if-match")
+        assert header["required"], f"{method} {path}"
+        assert {"412", "428"} <= set(op["responses"]), f"{method} {path}"
+    member = api.make_member()
+    r = api.client.patch(f"/v1/members/{member['id']}", json={"name": 3},
+                         headers=api.manager)
+    assert assert_problem(r, 428)["type"].endswith("/precondition-required")

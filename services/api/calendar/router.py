@@ -32,11 +32,12 @@ from services.api.errors import Unprocessable, problems
 from services.api.models import CalendarEntry, CalendarFeed, EntryStatus
 from services.api.pagination import CursorParam, Limit, paginate
 from shared.schemas import Page
+from shared.schemas.bounds import IdParam, TimestampParam
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 
-From = Annotated[AwareDatetime | None, Query(alias="from", description="publish_at ≥ this.")]
-To = Annotated[AwareDatetime | None, Query(alias="to", description="publish_at < this.")]
+From = Annotated[TimestampParam | None, Query(alias="from", description="publish_at ≥ this.")]
+To = Annotated[TimestampParam | None, Query(alias="to", description="publish_at < this.")]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-12"])]
 
 
@@ -72,7 +73,7 @@ async def create_entry(body: EntryCreate, session: SessionDep, me: StaffKey, req
 async def list_entries(
     session: SessionDep, _: PersonKey, request: Request, response: Response,
     start: From = None, end: To = None, network: str | None = None,
-    owner_id: int | None = None, campaign: str | None = None,
+    owner_id: IdParam | None = None, campaign: str | None = None,
     status: EntryStatus | None = None, limit: Limit = 50, cursor: CursorParam = None,
 ) -> Page[EntryPublic]:
     """The team calendar in publish order, filtered by range, network, owner, campaign or
@@ -87,9 +88,9 @@ async def list_entries(
                           request=request, response=response)
 
 
-@router.get("/entries/{entry_id}", summary="Read a calendar entry",
+@router.get("/entries/{entry_id:int}", summary="Read a calendar entry",
             responses=problems(401, 403, 404))
-async def read_entry(entry_id: int, session: SessionDep, _: PersonKey,
+async def read_entry(entry_id: IdParam, session: SessionDep, _: PersonKey,
                      response: Response) -> EntryPublic:
     """Any person's key. The entry with its network, status and `ETag` for `PATCH` and `DELETE`."""
     entry, slug = await service.get_entry(session, entry_id)
@@ -97,9 +98,9 @@ async def read_entry(entry_id: int, session: SessionDep, _: PersonKey,
     return _entry(entry, slug)
 
 
-@router.patch("/entries/{entry_id}", summary="Change a calendar entry",
+@router.patch("/entries/{entry_id:int}", summary="Change a calendar entry",
               responses=problems(401, 403, 404, 412, 422, 428))
-async def update_entry(entry_id: int, body: EntryUpdate, session: SessionDep, me: StaffKey,
+async def update_entry(entry_id: IdParam, body: EntryUpdate, session: SessionDep, me: StaffKey,
                        if_match: IfMatch, request: Request, response: Response) -> EntryPublic:
     """Change the fields you send (e.g. `status: produced`); send the ETag as If-Match. Each
     change bumps the iCalendar SEQUENCE and LAST-MODIFIED."""
@@ -110,9 +111,9 @@ async def update_entry(entry_id: int, body: EntryUpdate, session: SessionDep, me
     return _entry(entry, slug, warnings)
 
 
-@router.delete("/entries/{entry_id}", status_code=204, summary="Remove a calendar entry",
+@router.delete("/entries/{entry_id:int}", status_code=204, summary="Remove a calendar entry",
                responses=problems(401, 403, 404, 412, 428))
-async def delete_entry(entry_id: int, session: SessionDep, me: StaffKey,
+async def delete_entry(entry_id: IdParam, session: SessionDep, me: StaffKey,
                        if_match: IfMatch) -> None:
     """Strategist or manager: a strategist removes only their own entries. Send the `ETag`
     you read as `If-Match`."""
@@ -129,7 +130,7 @@ IMPORT_JSON_EXAMPLE = {"entries": [{"title": "TikTok launch video 1", "network":
 
 @router.post(
     "/import", status_code=201, summary="Import planned entries (CSV or JSON)",
-    responses=problems(401, 403, 409, 422),
+    responses=problems(400, 401, 403, 409, 413, 422),
     openapi_extra={"requestBody": {"required": True, "content": {
         "text/csv": {"schema": {"type": "string"}, "example": IMPORT_CSV_EXAMPLE},
         "application/json": {"schema": {"type": "object", "properties": {"entries": {
@@ -143,7 +144,8 @@ async def import_entries(
     """A month of planned entries as CSV (header: title, network, owner_id, publish_at,
     status, campaign, tags separated by `;`, ownership_note, request_id) or JSON
     (`{"entries": [...]}` with the fields of an entry). The file is validated as a whole: one
-    bad row rejects it, the 422 names every bad row, and nothing is written."""
+    bad row rejects it, the 422 names every bad row, and nothing is written. At most
+    5,000 entries per import (413 `too-many-rows` beyond)."""
     raw = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
@@ -183,7 +185,7 @@ async def export_entries(
     start: Annotated[AwareDatetime, Query(alias="from", examples=["2026-12-01T00:00:00Z"])],
     end: Annotated[AwareDatetime, Query(alias="to", examples=["2027-01-01T00:00:00Z"])],
     format: Literal["csv", "json"] = "csv", network: str | None = None,
-    owner_id: int | None = None,
+    owner_id: IdParam | None = None,
 ) -> StreamingResponse:
     """Entries publishing in [from, to) (at most 400 days), optionally one network or owner,
     streamed as CSV (the import's columns plus `id`) or a JSON array."""
@@ -259,9 +261,9 @@ async def list_feeds(session: SessionDep, me: PersonKey, request: Request,
                           request=request, response=response)
 
 
-@router.post("/feeds/{feed_id}/revoke", summary="Revoke an iCalendar feed",
+@router.post("/feeds/{feed_id:int}/revoke", summary="Revoke an iCalendar feed",
              responses=problems(401, 403, 404))
-async def revoke_feed(feed_id: int, session: SessionDep, me: PersonKey) -> FeedPublic:
+async def revoke_feed(feed_id: IdParam, session: SessionDep, me: PersonKey) -> FeedPublic:
     """The feed's URL answers 404 from now on. Revoking twice is harmless."""
     return _feed(await service.revoke_feed(session, feed_id, principal=me))
 

@@ -4,25 +4,26 @@ plan."""
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from services.api.models import EntryStatus, FeedScope
 from services.api.team.schemas import Slug, Strict
+from shared.schemas.bounds import YEAR_PATTERN, Id, Timestamp
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Campaign = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])$"
 
 
 class EntryCreate(Strict):
     title: Title = Field(examples=["TikTok launch video 1"])
     network: Slug = Field(examples=["tiktok"])
-    owner_id: int | None = Field(default=None, description="Default: the network's owner on "
+    owner_id: Id | None = Field(default=None, description="Default: the network's owner on "
                                                            "the publish date.")
-    publish_at: AwareDatetime = Field(examples=["2026-12-03T15:00:00Z"])
+    publish_at: Timestamp = Field(examples=["2026-12-03T15:00:00Z"])
     status: EntryStatus = EntryStatus.planned
-    request_id: int | None = Field(default=None, description="The request it answers; a "
+    request_id: Id | None = Field(default=None, description="The request it answers; a "
                                                              "triaged request becomes planned.")
     ownership_note: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None, examples=["This is an initiative I own"])
@@ -33,8 +34,8 @@ class EntryCreate(Strict):
 class EntryUpdate(Strict):
     title: Title | None = None
     network: Slug | None = None
-    owner_id: int | None = None
-    publish_at: AwareDatetime | None = None
+    owner_id: Id | None = None
+    publish_at: Timestamp | None = None
     status: EntryStatus | None = None
     ownership_note: Annotated[str, StringConstraints(max_length=500)] | None = None
     campaign: Campaign | None = None
@@ -62,7 +63,7 @@ class EntryPublic(BaseModel):
 class FeedCreate(Strict):
     name: Title = Field(examples=["Olivia's calendar app"])
     scope: FeedScope = Field(examples=["network"])
-    owner_id: int | None = Field(default=None, description="For scope `owner`.")
+    owner_id: Id | None = Field(default=None, description="For scope `owner`.")
     network: Slug | None = Field(default=None, description="For scope `network`.",
                                  examples=["tiktok"])
 

@@ -1,16 +1,18 @@
 """Calendar use cases: entries with double-booking warnings, iCalendar feeds behind revocable
 tokens, bulk import and export, and the monthly plan. Knows SQL and the rules, not HTTP."""
 
+import bisect
 import csv
 import hashlib
 import io
+import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import case, func
+from sqlalchemy import case, func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +21,7 @@ from services.api.calendar import ical
 from services.api.calendar.schemas import EntryCreate, EntryUpdate, FeedCreate
 from services.api.concurrency import check_if_match
 from services.api.db import utcnow
-from services.api.errors import Forbidden, NotFound, Unprocessable
+from services.api.errors import AppError, Forbidden, NotFound, Unprocessable
 from services.api.events import service as events
 from services.api.intake import service as intake
 from services.api.models import (
@@ -39,6 +41,14 @@ from services.api.team import service as team
 from shared.schemas import FieldError
 
 FEED_PREFIX = "cal_"
+# A month of a busy team's calendar is a few hundred entries; 5,000 import in about a second.
+MAX_IMPORT_ROWS = 5000
+
+
+class TooManyRows(AppError):
+    status, slug, title = 413, "too-many-rows", "Too many rows to import"
+
+FEED_TOKEN = re.compile(FEED_PREFIX + r"[A-Za-z0-9_-]{32}")
 FEED_PAST_DAYS = 90
 FEED_MAX_ENTRIES = 5000
 EXPORT_MAX_DAYS = 400
@@ -269,8 +279,10 @@ async def revoke_feed(session: AsyncSession, feed_id: int, *,
 
 
 async def feed_by_token(session: AsyncSession, token: str) -> CalendarFeed:
+    # One spelling per token: 24 random bytes are exactly 32 base64url characters, no padding
+    # and no unused bits, so anything else is no token we issued (and costs no query).
     feed = (await session.exec(select(CalendarFeed).where(
-        CalendarFeed.token_hash == _hash(token)))).first()
+        CalendarFeed.token_hash == _hash(token)))).first() if FEED_TOKEN.fullmatch(token) else None
     if feed is None or feed.revoked_at is not None:
         raise NotFound("No calendar feed at this address (unknown or revoked token).")
     return feed
@@ -341,6 +353,10 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         if "tags" in row:
             row["tags"] = [t.strip() for t in row["tags"].replace("|", ";").split(";")
                            if t.strip()]
+        # CSV cells are text; ids are the one cell that is a number (JSON rows stay strict).
+        for column in ("owner_id", "request_id"):
+            if column in row and re.fullmatch(r"-?\d{1,20}", row[column]):
+                row[column] = int(row[column])
         rows.append(row)
     return rows
 
@@ -358,6 +374,9 @@ async def import_entries(session: AsyncSession, rows: Sequence[Any], *, month: s
     """Validate every row first; one bad row rejects the whole file with every bad row
     named (422), and nothing is written. `where` names rows: "row" (CSV, header is row 1) or
     "entries" (JSON index)."""
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise TooManyRows(f"The file has {len(rows)} entries; one import takes at most "
+                          f"{MAX_IMPORT_ROWS}. Split it (by month, say) and send each part.")
     errors: list[FieldError] = []
     valid: list[tuple[int, EntryCreate]] = []
 
@@ -389,6 +408,15 @@ async def import_entries(session: AsyncSession, rows: Sequence[Any], *, month: s
     request_ids = {d.request_id for _, d in valid if d.request_id is not None}
     known_requests = set((await session.exec(
         select(Request.id).where(col(Request.id).in_(request_ids)))).all())
+    # Each day's owners in one query per day (a month is at most 31), not one per row.
+    owners: dict[tuple[int, date], Member] = {}
+    wanted: dict[date, set[int]] = {}
+    for _, d in valid:
+        if d.owner_id is None and d.network in networks:
+            wanted.setdefault(d.publish_at.date(), set()).add(networks[d.network].id or 0)
+    for day, network_ids in wanted.items():
+        for network_id, holder in (await team.owners_on(session, list(network_ids), day)).items():
+            owners[(network_id, day)] = holder
     prepared: list[tuple[EntryCreate, Network, int]] = []
     for i, data in valid:
         network = networks.get(data.network)
@@ -400,15 +428,14 @@ async def import_entries(session: AsyncSession, rows: Sequence[Any], *, month: s
         if data.request_id is not None and data.request_id not in known_requests:
             bad(i, "request_id", f"no request with id {data.request_id}")
         if data.owner_id is not None:
-            member = members.get(data.owner_id)
+            member: Member | None = members.get(data.owner_id)
             if member is None or member.role == MemberRole.stakeholder or not member.is_active:
                 bad(i, "owner_id", f"member {data.owner_id} cannot own calendar entries")
                 continue
             owner_id = data.owner_id
         else:
             assert network.id is not None
-            owner = (await team.owners_on(session, [network.id], data.publish_at.date())).get(
-                network.id)
+            owner = owners.get((network.id, data.publish_at.date()))
             if owner is None:
                 bad(i, "owner_id", f"{network.name} has no owner on {data.publish_at.date()}")
                 continue
@@ -424,23 +451,62 @@ async def import_entries(session: AsyncSession, rows: Sequence[Any], *, month: s
                              else e.field.split(".")[0] for e in errors})
         raise Unprocessable(f"{len(rows_named)} bad row(s), nothing imported: "
                             f"{', '.join(rows_named[:50])}.", errors=errors)
-    created: list[CalendarEntry] = []
-    warnings: list[str] = []
-    for data, network, owner_id in prepared:
-        warnings += await double_booking(session, network, data.publish_at,
-                                         window_minutes=window_minutes)
-        entry = CalendarEntry(**data.model_dump(exclude={"network", "owner_id"}),
-                              network_id=network.id or 0, owner_id=owner_id)
-        session.add(entry)
-        created.append(entry)
-        await session.flush()
-        if data.request_id is not None:
-            await _link_request(session, data.request_id, principal)
-    ids = [e.id for e in created if e.id is not None]
+    window = timedelta(minutes=window_minutes)
+    times = [data.publish_at for data, _, _ in prepared]
+    nearby = (await session.exec(select(CalendarEntry.network_id, CalendarEntry.id,
+                                        CalendarEntry.publish_at).where(
+        col(CalendarEntry.network_id).in_({n.id for _, n, _ in prepared}),
+        col(CalendarEntry.publish_at) > min(times) - window,
+        col(CalendarEntry.publish_at) < max(times) + window))).all() if prepared else []
+    now = utcnow()
+    values = [data.model_dump(exclude={"network", "owner_id"})
+              | {"network_id": network.id, "owner_id": owner_id, "version": 1,
+                 "created_at": now, "updated_at": now}
+              for data, network, owner_id in prepared]
+    # One multi-row INSERT ... RETURNING id for the whole file: ORM objects flushed one by one
+    # took 2 s for 5,000 rows on PostgreSQL.
+    inserted = await (await session.connection()).execute(
+        insert(CalendarEntry).returning(col(CalendarEntry.id), sort_by_parameter_order=True),
+        values)
+    ids: list[int] = [i for i in inserted.scalars() if i is not None]
+    for request_id in dict.fromkeys(d.request_id for d, _, _ in prepared
+                                    if d.request_id is not None):
+        await _link_request(session, request_id, principal)
+    warnings = _import_double_bookings(prepared, ids, nearby, window_minutes)
     await events.record(session, "calendar.imported", "calendar_entry", ids[0] if ids else 0,
                         {"created": len(ids), "ids": ids, "month": month}, actor=principal)
     await session.commit()
     return ids, warnings
+
+
+def _import_double_bookings(prepared: Sequence[tuple[EntryCreate, Network, int]],
+                            ids: Sequence[int],
+                            nearby: Sequence[tuple[int, int | None, datetime]],
+                            window_minutes: int) -> list[str]:
+    """What `double_booking` says for each imported row in turn, against the entries already
+    there and the rows above it in the file, computed in memory from one query."""
+    window = timedelta(minutes=window_minutes)
+    by_network: dict[int, list[tuple[datetime, int, int]]] = {}
+    for network_id, entry_id, at in nearby:
+        by_network.setdefault(network_id, []).append((at, entry_id or 0, -1))
+    for row, ((data, network, _), entry_id) in enumerate(zip(prepared, ids, strict=True)):
+        by_network.setdefault(network.id or 0, []).append((data.publish_at, entry_id, row))
+    for entries in by_network.values():
+        entries.sort()
+    warnings: list[str] = []
+    for row, (data, network, _) in enumerate(prepared):
+        entries = by_network[network.id or 0]
+        start = bisect.bisect_right(entries, (data.publish_at - window, 2**63, 0))
+        clashes: list[tuple[int, datetime]] = []
+        for at, entry_id, their_row in entries[start:]:
+            if at >= data.publish_at + window or len(clashes) == 10:
+                break
+            if their_row < row and at > data.publish_at - window:
+                clashes.append((entry_id, at))
+        warnings += [f"{network.slug} is double-booked: entry {eid} publishes "
+                     f"{abs(int((at - data.publish_at).total_seconds() // 60))} min apart "
+                     f"(window {window_minutes} min)" for eid, at in clashes]
+    return warnings
 
 
 async def export_rows(session: AsyncSession, *, start: datetime, end: datetime,

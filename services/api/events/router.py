@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from sqlmodel import col, select
 
 from services.api.auth import EventReaderKey, ManagerKey
@@ -16,6 +16,7 @@ from services.api.events import service, webhooks
 from services.api.models import DeliveryStatus, Webhook, WebhookDelivery
 from services.api.pagination import CursorParam, Limit, paginate
 from shared.schemas import Page
+from shared.schemas.bounds import IdParam, Int64Param
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -38,7 +39,7 @@ class EventFeed(BaseModel):
 async def read_events(
     session: SessionDep,
     _: EventReaderKey,
-    after: Annotated[int, Query(ge=0, description="Events with a larger id than this.")] = 0,
+    after: Annotated[Int64Param, Query(ge=0, description="Events with a larger id than this.")] = 0,
     limit: Limit = 100,
     type: Annotated[list[str] | None, Query(description="Only these event types.")] = None,
 ) -> EventFeed:
@@ -84,7 +85,7 @@ class WebhookUpdate(BaseModel):
     url: HttpUrl | None = None
     description: str | None = Field(default=None, max_length=500)
     event_types: EventTypes | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class WebhookPublic(BaseModel):
@@ -104,8 +105,8 @@ class WebhookCreated(WebhookPublic):
 
 class DeliveryPublic(BaseModel):
     id: int
-    webhook_id: int
-    event_id: int
+    webhook_id: IdParam
+    event_id: IdParam
     status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime
@@ -150,9 +151,9 @@ async def list_webhooks(session: SessionDep, _: ManagerKey, request: Request,
                           request=request, response=response)
 
 
-@webhooks_router.get("/{webhook_id}", summary="Read a webhook",
+@webhooks_router.get("/{webhook_id:int}", summary="Read a webhook",
                      responses=problems(401, 403, 404))
-async def read_webhook(webhook_id: int, session: SessionDep, _: ManagerKey,
+async def read_webhook(webhook_id: IdParam, session: SessionDep, _: ManagerKey,
                        response: Response) -> WebhookPublic:
     """Manager only. The webhook, with an `ETag` for `PATCH` and `DELETE`."""
     hook = await webhooks.get_webhook(session, webhook_id)
@@ -160,9 +161,9 @@ async def read_webhook(webhook_id: int, session: SessionDep, _: ManagerKey,
     return _hook(hook)
 
 
-@webhooks_router.patch("/{webhook_id}", summary="Change a webhook",
+@webhooks_router.patch("/{webhook_id:int}", summary="Change a webhook",
                        responses=problems(401, 403, 404, 412, 422, 428))
-async def update_webhook(webhook_id: int, body: WebhookUpdate, session: SessionDep,
+async def update_webhook(webhook_id: IdParam, body: WebhookUpdate, session: SessionDep,
                          me: ManagerKey, if_match: IfMatch, response: Response) -> WebhookPublic:
     """Change the URL, the event types, or pause it (`is_active: false`)."""
     hook = await webhooks.update_webhook(session, webhook_id, body.model_dump(exclude_unset=True),
@@ -171,18 +172,18 @@ async def update_webhook(webhook_id: int, body: WebhookUpdate, session: SessionD
     return _hook(hook)
 
 
-@webhooks_router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook",
+@webhooks_router.delete("/{webhook_id:int}", status_code=204, summary="Delete a webhook",
                         responses=problems(401, 403, 404, 412, 428))
-async def delete_webhook(webhook_id: int, session: SessionDep, me: ManagerKey,
+async def delete_webhook(webhook_id: IdParam, session: SessionDep, me: ManagerKey,
                          if_match: IfMatch) -> None:
     """Manager only. Send the `ETag` you read as `If-Match`; its deliveries, pending or done,
     go with it."""
     await webhooks.delete_webhook(session, webhook_id, if_match=if_match, principal=me)
 
 
-@webhooks_router.get("/{webhook_id}/deliveries", summary="Deliveries of a webhook",
+@webhooks_router.get("/{webhook_id:int}/deliveries", summary="Deliveries of a webhook",
                      responses=problems(401, 403, 404, 422))
-async def list_deliveries(webhook_id: int, session: SessionDep, _: ManagerKey,
+async def list_deliveries(webhook_id: IdParam, session: SessionDep, _: ManagerKey,
                           request: Request, response: Response,
                           status: DeliveryStatus | None = None, limit: Limit = 50,
                           cursor: CursorParam = None) -> Page[DeliveryPublic]:
@@ -194,9 +195,9 @@ async def list_deliveries(webhook_id: int, session: SessionDep, _: ManagerKey,
                           response=response)
 
 
-@webhooks_router.post("/{webhook_id}/deliveries/{delivery_id}/replay",
+@webhooks_router.post("/{webhook_id:int}/deliveries/{delivery_id:int}/replay",
                       summary="Replay a delivery", responses=problems(401, 403, 404, 409))
-async def replay_delivery(webhook_id: int, delivery_id: int, session: SessionDep,
+async def replay_delivery(webhook_id: IdParam, delivery_id: IdParam, session: SessionDep,
                           me: ManagerKey) -> DeliveryPublic:
     """Send the event again (same `webhook-id`, so receivers can de-duplicate), with a fresh
     set of attempts."""

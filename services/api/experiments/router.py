@@ -26,6 +26,7 @@ from services.api.experiments.schemas import (
 from services.api.models import Experiment, Verdict
 from services.api.pagination import CursorParam, Limit, paginate
 from shared.schemas import Page
+from shared.schemas.bounds import IdParam
 from shared.schemas.experiments import (
     Aggregates,
     ExperimentPublic,
@@ -39,7 +40,7 @@ from shared.schemas.experiments import (
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
 
-async def _readable(session: SessionDep, experiment_id: int, me: Principal) -> Experiment:
+async def _readable(session: SessionDep, experiment_id: IdParam, me: Principal) -> Experiment:
     """The experiment if the caller may see it; 404 otherwise (existence is not leaked)."""
     experiment = await session.get(Experiment, experiment_id)
     return await visibility.check_visible(session, experiment, experiment_id, me)
@@ -81,7 +82,7 @@ async def create_experiment(body: ExperimentCreate, session: SessionDep, me: Sta
 async def list_experiments(
     session: SessionDep, me: ExperimentReaderKey, request: Request, response: Response,
     state: ExperimentState | None = None,
-    request_id: Annotated[int | None, Query(description="Only experiments of this request.")]
+    request_id: Annotated[IdParam | None, Query(description="Only experiments of this request.")]
     = None,
     due: Annotated[bool | None, Query(
         description="true: running experiments whose data changed since their last verdict "
@@ -126,35 +127,35 @@ def _count_evaluation(request: Request, status: int) -> None:
     request.app.state.metrics.evaluations.labels(outcome).inc()
 
 
-@router.get("/{experiment_id}", summary="Read an experiment", responses=problems(401, 403, 404))
-async def read_experiment(experiment_id: int, session: SessionDep, me: ExperimentReaderKey,
+@router.get("/{experiment_id:int}", summary="Read an experiment", responses=problems(401, 403, 404))
+async def read_experiment(experiment_id: IdParam, session: SessionDep, me: ExperimentReaderKey,
                           response: Response) -> ExperimentPublic:
     """The experiment, its state, data version, looks so far and the latest verdict with its
     plain-language summary. 404 for an experiment on someone else's request."""
     return await _one(session, await _readable(session, experiment_id, me), response)
 
 
-@router.post("/{experiment_id}/start", summary="Start collecting",
+@router.post("/{experiment_id:int}/start", summary="Start collecting",
              responses=problems(401, 403, 404, 409))
-async def start_experiment(experiment_id: int, session: SessionDep, me: StaffKey,
+async def start_experiment(experiment_id: IdParam, session: SessionDep, me: StaffKey,
                            response: Response) -> ExperimentPublic:
     """draft -> running: observations are accepted and the evaluator looks at it."""
     return await _one(session, await service.start_experiment(session, experiment_id, actor=me),
                       response)
 
 
-@router.post("/{experiment_id}/stop", summary="Stop without a verdict",
+@router.post("/{experiment_id:int}/stop", summary="Stop without a verdict",
              responses=problems(401, 403, 404, 409))
-async def stop_experiment(experiment_id: int, session: SessionDep, me: StaffKey,
+async def stop_experiment(experiment_id: IdParam, session: SessionDep, me: StaffKey,
                           response: Response) -> ExperimentPublic:
     """draft or running -> stopped: no more data, no more looks."""
     return await _one(session, await service.stop_experiment(session, experiment_id, actor=me),
                       response)
 
 
-@router.post("/{experiment_id}/observations", summary="Send observations",
+@router.post("/{experiment_id:int}/observations", summary="Send observations",
              responses=problems(401, 403, 404, 409, 413, 422))
-async def add_observations(experiment_id: int, body: ObservationBatch, session: SessionDep,
+async def add_observations(experiment_id: IdParam, body: ObservationBatch, session: SessionDep,
                            me: ObservationWriterKey) -> ObservationResult:
     """Up to 1,000 rows per call, each a post's cumulative counts in one arm (or, for an
     impression-split experiment, one day's counts). Rows are upserted by (arm, post): sending
@@ -164,9 +165,9 @@ async def add_observations(experiment_id: int, body: ObservationBatch, session: 
     return await service.ingest(session, experiment_id, body, actor=me)
 
 
-@router.get("/{experiment_id}/aggregates", summary="Per-arm aggregates",
+@router.get("/{experiment_id:int}/aggregates", summary="Per-arm aggregates",
             responses=problems(401, 403, 404))
-async def read_aggregates(experiment_id: int, session: SessionDep,
+async def read_aggregates(experiment_id: IdParam, session: SessionDep,
                           me: ExperimentReaderKey) -> Aggregates:
     """Per arm: posts, impressions and, per metric, the sums, sums of squares and cross
     products over posts that the tests need, at the reported `data_version`."""
@@ -175,11 +176,11 @@ async def read_aggregates(experiment_id: int, session: SessionDep,
                                      {experiment_id: experiment.data_version}))[experiment_id]
 
 
-@router.post("/{experiment_id}/verdicts", status_code=201, summary="Record a verdict",
+@router.post("/{experiment_id:int}/verdicts", status_code=201, summary="Record a verdict",
              responses=problems(401, 403, 404, 409, 422)
              | {200: {"description": "This data version already has this verdict: the stored one",
                       "model": VerdictPublic}})
-async def create_verdict(experiment_id: int, body: VerdictCreate, session: SessionDep,
+async def create_verdict(experiment_id: IdParam, body: VerdictCreate, session: SessionDep,
                          me: VerdictWriterKey, request: Request,
                          response: Response) -> VerdictPublic:
     """For the evaluator's service key (scope `verdicts:write`). One verdict per data version:
@@ -198,9 +199,9 @@ async def create_verdict(experiment_id: int, body: VerdictCreate, session: Sessi
     return verdict
 
 
-@router.get("/{experiment_id}/verdicts", summary="Verdict history",
+@router.get("/{experiment_id:int}/verdicts", summary="Verdict history",
             responses=problems(401, 403, 404, 422))
-async def list_verdicts(experiment_id: int, session: SessionDep, me: ExperimentReaderKey,
+async def list_verdicts(experiment_id: IdParam, session: SessionDep, me: ExperimentReaderKey,
                         request: Request, response: Response, limit: Limit = 50,
                         cursor: CursorParam = None) -> Page[VerdictPublic]:
     """Every look's verdict, newest first."""

@@ -1,10 +1,10 @@
 """Request bodies for experiments and observations; the responses are the shared wire models."""
 
-from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
+from shared.schemas.bounds import Day, Id, Int32, Int64, Real
 from shared.schemas.experiments import ArmKey, ArmRole, Design, Metric, Unit
 
 NetworkSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
@@ -20,7 +20,7 @@ class ArmCreate(Strict):
     key: ArmKey = Field(examples=["video"])
     name: Name = Field(examples=["Product video"])
     role: ArmRole
-    share: float = Field(default=0.5, gt=0, lt=1,
+    share: Real = Field(default=0.5, gt=0, lt=1,
                          description="Planned share of posts (or impressions) for this arm.")
 
 
@@ -29,7 +29,7 @@ class ExperimentCreate(Strict):
     hypothesis: str = Field(default="", max_length=4000,
                             examples=["A webinar post engages our Instagram audience as well "
                                       "as a product video."])
-    request_id: int | None = Field(default=None, description="The intake request it settles.")
+    request_id: Id | None = Field(default=None, description="The intake request it settles.")
     arms: list[ArmCreate] = Field(
         description="Exactly two arms: the team's variant and the stakeholder's.",
         examples=[[{"key": "video", "name": "Product video", "role": "team"},
@@ -38,27 +38,28 @@ class ExperimentCreate(Strict):
     guardrail_metrics: list[Metric] = Field(default_factory=list, max_length=4)
     unit: Unit = Unit.post
     design: Design = Design.sequential
-    alpha: float = Field(default=0.05, gt=0, le=0.2)
-    power: float = Field(default=0.8, ge=0.5, lt=1)
-    baseline_rate: float | None = Field(
+    alpha: Real = Field(default=0.05, gt=0, le=0.2)
+    power: Real = Field(default=0.8, ge=0.5, lt=1)
+    baseline_rate: Real | None = Field(
         default=None, gt=0, lt=1, examples=[0.05],
         description="Expected rate of the team's arm; needed to plan a proportion metric.")
-    mde: float = Field(gt=0, examples=[0.005],
+    mde: Real = Field(gt=0, examples=[0.005],
                        description="Smallest effect worth detecting: absolute for proportions, "
                                    "relative for per-post values (0.1 = 10%).")
-    equivalence_margin: float | None = Field(
+    equivalence_margin: Real | None = Field(
         default=None, gt=0, le=1e6, examples=[0.004],
         description="Differences within +-margin count as no difference (two one-sided tests "
                     "at the planned size); same scale as mde, which is the default.")
-    planned_n_per_arm: int | None = Field(
-        default=None, ge=2, le=10**12,
+    planned_n_per_arm: Int32 | None = Field(
+        default=None, ge=2,
         description="Override the planned size: posts per arm with unit `post`, impressions "
                     "per arm with unit `impression`.")
     network: NetworkSlug | None = Field(
         default=None, examples=["instagram"],
         description="Network whose recent posts give the between-post variance for planning "
                     "(default: the request's first network).")
-    start: bool = Field(default=False, description="Start collecting at once (state running).")
+    start: StrictBool = Field(default=False,
+                              description="Start collecting at once (state running).")
 
 
 class ObservationIn(Strict):
@@ -66,13 +67,13 @@ class ObservationIn(Strict):
     post_id: str | None = Field(default=None, min_length=1, max_length=180,
                                 examples=["ig-2026-11-20-001"],
                                 description="The network's post id; rows are upserted by it.")
-    day: date | None = Field(default=None, description="For daily counts per arm (impression "
+    day: Day | None = Field(default=None, description="For daily counts per arm (impression "
                                                         "split) instead of a post id.")
-    impressions: int = Field(ge=0, le=10**12, examples=[1200])
-    engagements: int = Field(default=0, ge=0, le=10**12, examples=[31])
-    clicks: int = Field(default=0, ge=0, le=10**12)
-    video_views: float | None = Field(default=None, ge=0, le=1e12)
-    watch_seconds: float | None = Field(default=None, ge=0, le=1e12)
+    impressions: Int64 = Field(ge=0, le=10**12, examples=[1200])
+    engagements: Int64 = Field(default=0, ge=0, le=10**12, examples=[31])
+    clicks: Int64 = Field(default=0, ge=0, le=10**12)
+    video_views: Real | None = Field(default=None, ge=0, le=1e12)
+    watch_seconds: Real | None = Field(default=None, ge=0, le=1e12)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -42,6 +42,7 @@ from services.api.models import Request as RequestRow
 from services.api.pagination import CursorParam, Limit, paginate
 from services.api.team.schemas import MemberSummary
 from shared.schemas import Page
+from shared.schemas.bounds import IdParam
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
@@ -118,7 +119,7 @@ async def submit_request(body: RequestCreate, session: SessionDep, me: PersonKey
 @router.get("", summary="List requests", responses=problems(401, 403, 422))
 async def list_requests(
     session: SessionDep, me: PersonKey, request: Request, response: Response,
-    owner_id: int | None = None, requester_id: int | None = None,
+    owner_id: IdParam | None = None, requester_id: IdParam | None = None,
     status: RequestStatus | None = None,
     open: Annotated[bool | None, Query(description="Only open (or only closed) requests.")] = None,
     network: Annotated[str | None, Query(description="Primary network slug.")] = None,
@@ -161,17 +162,17 @@ async def list_overdue(session: SessionDep, _: ManagerKey, request: Request,
                           limit=limit, cursor=cursor, request=request, response=response)
 
 
-@router.get("/{request_id}", summary="Read a request", responses=problems(401, 403, 404))
-async def read_request(request_id: int, session: SessionDep, me: PersonKey,
+@router.get("/{request_id:int}", summary="Read a request", responses=problems(401, 403, 404))
+async def read_request(request_id: IdParam, session: SessionDep, me: PersonKey,
                        response: Response) -> RequestPublic:
     """The request with its owner, strategy-review flags, the triage decision written for the
     stakeholder, open blockers and the latest progress. 404 for a request you may not see."""
     return await _public(session, await service.get_request(session, request_id, me), response)
 
 
-@router.post("/{request_id}/triage", summary="Triage a request",
+@router.post("/{request_id:int}/triage", summary="Triage a request",
              responses=problems(401, 403, 404, 409, 422))
-async def triage_request(request_id: int, body: TriageCreate, session: SessionDep,
+async def triage_request(request_id: IdParam, body: TriageCreate, session: SessionDep,
                          me: StaffKey, request: Request, response: Response) -> RequestPublic:
     """Accept, compromise, redirect or decline: by the owner of the request or the manager
     (403 for anyone else). Anything but an accept needs a `rationale` for the stakeholder; it
@@ -187,9 +188,9 @@ async def triage_request(request_id: int, body: TriageCreate, session: SessionDe
     return await _public(session, row, response)
 
 
-@router.post("/{request_id}/transitions", summary="Move a request",
+@router.post("/{request_id:int}/transitions", summary="Move a request",
              responses=problems(401, 403, 404, 409, 422))
-async def move_request(request_id: int, body: TransitionCreate, session: SessionDep,
+async def move_request(request_id: IdParam, body: TransitionCreate, session: SessionDep,
                        me: PersonKey, response: Response) -> RequestPublic:
     """Move to another status: submitted → triaged/declined (by triage) → planned →
     in_progress → published → done, blocked by adding blockers, withdrawn from any open
@@ -199,9 +200,9 @@ async def move_request(request_id: int, body: TransitionCreate, session: Session
     return await _public(session, row, response)
 
 
-@router.get("/{request_id}/history", summary="History of a request's moves",
+@router.get("/{request_id:int}/history", summary="History of a request's moves",
             responses=problems(401, 403, 404, 422))
-async def request_history(request_id: int, session: SessionDep, me: PersonKey,
+async def request_history(request_id: IdParam, session: SessionDep, me: PersonKey,
                           request: Request, response: Response, limit: Limit = 50,
                           cursor: CursorParam = None) -> Page[TransitionPublic]:
     """Every move: who, when, from, to, oldest first."""
@@ -213,9 +214,9 @@ async def request_history(request_id: int, session: SessionDep, me: PersonKey,
                           limit=limit, cursor=cursor, request=request, response=response)
 
 
-@router.post("/{request_id}/updates", status_code=201, summary="Post a progress update",
+@router.post("/{request_id:int}/updates", status_code=201, summary="Post a progress update",
              responses=problems(401, 403, 404, 409, 422))
-async def post_update(request_id: int, body: UpdateCreate, session: SessionDep,
+async def post_update(request_id: IdParam, body: UpdateCreate, session: SessionDep,
                       me: StaffKey, request: Request) -> UpdatePublic:
     """A note, optionally with counts ("3 of 5 videos"). Moves the request's
     `next_update_due_at` (to the date you give, or a few days from now)."""
@@ -225,9 +226,9 @@ async def post_update(request_id: int, body: UpdateCreate, session: SessionDep,
     return _update(update)
 
 
-@router.get("/{request_id}/updates", summary="Progress updates of a request",
+@router.get("/{request_id:int}/updates", summary="Progress updates of a request",
             responses=problems(401, 403, 404, 422))
-async def list_updates(request_id: int, session: SessionDep, me: PersonKey, request: Request,
+async def list_updates(request_id: IdParam, session: SessionDep, me: PersonKey, request: Request,
                        response: Response, limit: Limit = 50,
                        cursor: CursorParam = None) -> Page[UpdatePublic]:
     """Newest first."""
@@ -238,18 +239,18 @@ async def list_updates(request_id: int, session: SessionDep, me: PersonKey, requ
                           response=response)
 
 
-@router.post("/{request_id}/blockers", status_code=201, summary="Block a request",
+@router.post("/{request_id:int}/blockers", status_code=201, summary="Block a request",
              responses=problems(401, 403, 404, 409, 422))
-async def add_blocker(request_id: int, body: BlockerCreate, session: SessionDep,
+async def add_blocker(request_id: IdParam, body: BlockerCreate, session: SessionDep,
                       me: StaffKey) -> BlockerPublic:
     """Say what the request waits on and on whom; accepted work becomes `blocked` and shows in
     the team-wide blocked view until every blocker is resolved."""
     return _blocker(await service.add_blocker(session, request_id, body, principal=me))
 
 
-@router.get("/{request_id}/blockers", summary="Blockers of a request",
+@router.get("/{request_id:int}/blockers", summary="Blockers of a request",
             responses=problems(401, 403, 404, 422))
-async def list_blockers(request_id: int, session: SessionDep, me: PersonKey, request: Request,
+async def list_blockers(request_id: IdParam, session: SessionDep, me: PersonKey, request: Request,
                         response: Response, limit: Limit = 50,
                         cursor: CursorParam = None) -> Page[BlockerPublic]:
     """Open and resolved blockers, oldest first."""
@@ -260,9 +261,9 @@ async def list_blockers(request_id: int, session: SessionDep, me: PersonKey, req
                           response=response)
 
 
-@router.post("/{request_id}/blockers/{blocker_id}/resolve", summary="Resolve a blocker",
+@router.post("/{request_id:int}/blockers/{blocker_id:int}/resolve", summary="Resolve a blocker",
              responses=problems(401, 403, 404, 409, 422))
-async def resolve_blocker(request_id: int, blocker_id: int, body: BlockerResolve,
+async def resolve_blocker(request_id: IdParam, blocker_id: IdParam, body: BlockerResolve,
                           session: SessionDep, me: StaffKey) -> BlockerPublic:
     """Close a blocker; when none is left, the request returns to the status it had."""
     return _blocker(await service.resolve_blocker(session, request_id, blocker_id, body,

@@ -4,10 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from services.api.models import Decision, Goal, RequestStatus
 from services.api.team.schemas import MemberSummary, Slug, Strict
+from shared.schemas.bounds import Id, Int32, Real, Timestamp
 from shared.schemas.experiments import PROPORTION_METRICS, ExperimentState, Metric
 from shared.schemas.experiments import Decision as VerdictDecision
 
@@ -38,11 +39,11 @@ class RequestCreate(Strict):
         examples=["Marketing leaders at B2B companies"])
     networks: list[Slug] = Field(min_length=1, max_length=8, examples=[["instagram"]],
                                  description="Networks wanted; the first one routes the request.")
-    pillar_ids: list[int] = Field(default_factory=list, max_length=10,
+    pillar_ids: list[Id] = Field(default_factory=list, max_length=10,
                                   description="Strategy pillars the request claims to serve.")
-    desired_publish_at: AwareDatetime | None = Field(default=None,
+    desired_publish_at: Timestamp | None = Field(default=None,
                                                      examples=["2026-12-10T15:00:00Z"])
-    deadline_at: AwareDatetime | None = Field(default=None, examples=["2026-12-12T17:00:00Z"])
+    deadline_at: Timestamp | None = Field(default=None, examples=["2026-12-12T17:00:00Z"])
     assets: list[Asset] = Field(default_factory=list, max_length=50)
     context: Annotated[str, StringConstraints(max_length=5000)] = Field(
         default="", examples=["Registrations are behind target."])
@@ -79,10 +80,10 @@ class AlternativeProposal(Strict):
     metric: Metric | None = Field(
         default=None, examples=["engagement_rate"],
         description="For `ab_test`: the metric compared (default engagement_rate).")
-    baseline_rate: float | None = Field(
+    baseline_rate: Real | None = Field(
         default=None, gt=0, lt=1, examples=[0.03],
         description="For `ab_test`: the team arm's expected rate (default 0.03).")
-    mde: float | None = Field(
+    mde: Real | None = Field(
         default=None, gt=0, examples=[0.01],
         description="For `ab_test`: the smallest effect worth detecting (default 0.01).")
 
@@ -108,13 +109,13 @@ class TriageCreate(Strict):
     would_help: list[WouldHelp] = Field(default_factory=list, max_length=3,
                                         description="What would have made it work.")
     would_help_note: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    effort_hours: float | None = Field(
+    effort_hours: Real | None = Field(
         default=None, gt=0, le=1000, examples=[3.0],
         description="The estimate; accepted work is planned with it (2 hours without one).")
-    earliest_start_at: AwareDatetime | None = Field(
+    earliest_start_at: Timestamp | None = Field(
         default=None, description="Given by the triager; otherwise computed from the owner's "
                                   "plan: their time blocks, after the work already planned.")
-    next_update_due_at: AwareDatetime | None = Field(
+    next_update_due_at: Timestamp | None = Field(
         default=None, description="Default: a few days from now.")
 
     @model_validator(mode="after")
@@ -146,11 +147,11 @@ class TransitionPublic(BaseModel):
 class UpdateCreate(Strict):
     note: Annotated[Text, StringConstraints(max_length=4000)] = Field(
         examples=["Three of the five videos are edited."])
-    done_count: int | None = Field(default=None, ge=0, examples=[3])
-    total_count: int | None = Field(default=None, ge=1, examples=[5])
+    done_count: Int32 | None = Field(default=None, ge=0, examples=[3])
+    total_count: Int32 | None = Field(default=None, ge=1, examples=[5])
     unit: Annotated[str, StringConstraints(max_length=50)] | None = Field(
         default=None, examples=["videos"])
-    next_update_due_at: AwareDatetime | None = None
+    next_update_due_at: Timestamp | None = None
 
     @model_validator(mode="after")
     def _counts(self) -> "UpdateCreate":
@@ -180,7 +181,7 @@ class BlockerCreate(Strict):
         examples=["Waiting for the creative asset"])
     waiting_on: Annotated[Text, StringConstraints(max_length=200)] = Field(
         examples=["Design team"])
-    since_at: AwareDatetime | None = None
+    since_at: Timestamp | None = None
 
 
 class BlockerResolve(Strict):

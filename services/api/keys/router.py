@@ -14,6 +14,7 @@ from services.api.keys import service
 from services.api.models import ApiKey, Role
 from services.api.pagination import CursorParam, Limit, paginate
 from shared.schemas import Page
+from shared.schemas.bounds import Id, IdParam
 
 router = APIRouter(prefix="/v1", tags=["keys"])
 
@@ -23,7 +24,7 @@ class ApiKeyCreate(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     role: Role
-    member_id: int | None = Field(default=None, description="Required for people below manager.")
+    member_id: Id | None = Field(default=None, description="Required for people below manager.")
     scopes: list[str] = Field(default_factory=list, max_length=len(SCOPES),
                               description="Service keys only: " + ", ".join(SCOPES))
 
@@ -32,7 +33,7 @@ class ApiKeyPublic(BaseModel):
     id: int
     name: str
     role: Role
-    member_id: int | None
+    member_id: IdParam | None
     scopes: list[str]
     prefix: str = Field(description="The key's first characters, to recognise it.")
     created_at: datetime
@@ -45,10 +46,10 @@ class ApiKeyCreated(ApiKeyPublic):
 
 
 class Me(BaseModel):
-    key_id: int
+    key_id: IdParam
     name: str
     role: Role
-    member_id: int | None
+    member_id: IdParam | None
     scopes: list[str]
 
 
@@ -75,9 +76,9 @@ async def list_api_keys(session: SessionDep, _: ManagerKey, request: Request, re
                           request=request, response=response)
 
 
-@router.post("/api-keys/{key_id}/revoke", summary="Revoke an API key",
+@router.post("/api-keys/{key_id:int}/revoke", summary="Revoke an API key",
              responses=problems(401, 403, 404))
-async def revoke_api_key(key_id: int, session: SessionDep, me: ManagerKey,
+async def revoke_api_key(key_id: IdParam, session: SessionDep, me: ManagerKey,
                          request: Request) -> ApiKeyPublic:
     """From now on the key gets 401 (other API worker processes follow within
     `AUTH_CACHE_SECONDS`). Revoking an already revoked key changes nothing."""

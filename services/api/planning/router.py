@@ -2,7 +2,7 @@
 (JSON and SVG), schedules, disruptions, week plans, capacity, plates and earliest slots."""
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from sqlmodel import col
 from services.api.auth import ManagerKey, PersonKey, StaffKey
 from services.api.concurrency import IfMatch, etag
 from services.api.db import SessionDep, utcnow
-from services.api.errors import Unprocessable, problems
+from services.api.errors import problems
 from services.api.models import PlanningSettings, WorkItem, WorkItemStatus
 from services.api.pagination import CursorParam, Limit, paginate
 from services.api.planning import planner, service, svg
@@ -49,13 +49,14 @@ from services.api.planning.schemas import (
 )
 from services.api.team import service as team
 from shared.schemas import Page
+from shared.schemas.bounds import DayParam, IdParam, Int32Param, TimestampParam
 
 router = APIRouter(prefix="/v1")
 
-StartDay = Annotated[date | None, Query(
+StartDay = Annotated[DayParam | None, Query(
     description="First day, in the member's time zone; default today.",
     examples=["2026-11-30"])]
-Days = Annotated[int, Query(description="Days to plan, 1 to 14.", examples=[7])]
+Days = Annotated[Int32Param, Query(description="Days to plan, 1 to 14.", examples=[7])]
 
 
 def _public(item: WorkItem) -> WorkItemPublic:
@@ -92,8 +93,8 @@ async def create_work_item(body: WorkItemCreate, session: SessionDep, me: StaffK
 @router.get("/work-items", tags=["planning"], summary="List work items",
             responses=problems(401, 403, 422))
 async def list_work_items(session: SessionDep, _: StaffKey, request: Request,
-                          response: Response, owner_id: int | None = None,
-                          status: WorkItemStatus | None = None, parent_id: int | None = None,
+                          response: Response, owner_id: IdParam | None = None,
+                          status: WorkItemStatus | None = None, parent_id: IdParam | None = None,
                           limit: Limit = 50, cursor: CursorParam = None) -> Page[WorkItemPublic]:
     """Work items in id order; filter by owner, status or parent project (its chunks)."""
     return await paginate(session, service.list_items_query(owner_id, status, parent_id),
@@ -102,9 +103,9 @@ async def list_work_items(session: SessionDep, _: StaffKey, request: Request,
                           response=response)
 
 
-@router.get("/work-items/{item_id}", tags=["planning"], summary="Read a work item",
+@router.get("/work-items/{item_id:int}", tags=["planning"], summary="Read a work item",
             responses=problems(401, 403, 404))
-async def read_work_item(item_id: int, session: SessionDep, _: StaffKey,
+async def read_work_item(item_id: IdParam, session: SessionDep, _: StaffKey,
                          response: Response) -> WorkItemDetail:
     """The item with its chunks, the project's progress from its chunks, and a warning when
     the chunks' efforts do not add up to the project's."""
@@ -113,9 +114,9 @@ async def read_work_item(item_id: int, session: SessionDep, _: StaffKey,
     return await _detail(session, item)
 
 
-@router.patch("/work-items/{item_id}", tags=["planning"], summary="Change a work item",
+@router.patch("/work-items/{item_id:int}", tags=["planning"], summary="Change a work item",
               responses=problems(401, 403, 404, 412, 422, 428))
-async def update_work_item(item_id: int, body: WorkItemUpdate, session: SessionDep,
+async def update_work_item(item_id: IdParam, body: WorkItemUpdate, session: SessionDep,
                            me: StaffKey, if_match: IfMatch, response: Response) -> WorkItemDetail:
     """Change the fields you send (If-Match required). The quadrant and queue place follow."""
     item = await service.update_item(session, item_id, body, if_match=if_match, actor=me)
@@ -123,18 +124,18 @@ async def update_work_item(item_id: int, body: WorkItemUpdate, session: SessionD
     return await _detail(session, item)
 
 
-@router.delete("/work-items/{item_id}", status_code=204, tags=["planning"],
+@router.delete("/work-items/{item_id:int}", status_code=204, tags=["planning"],
                summary="Delete a work item", responses=problems(401, 403, 404, 412, 428))
-async def delete_work_item(item_id: int, session: SessionDep, me: StaffKey,
+async def delete_work_item(item_id: IdParam, session: SessionDep, me: StaffKey,
                            if_match: IfMatch) -> None:
     """Delete it (If-Match required); a project is deleted with its chunks. To say no to a
     stakeholder, set `status` to `declined` instead: that keeps the record."""
     await service.delete_item(session, item_id, if_match=if_match, actor=me)
 
 
-@router.post("/work-items/{item_id}/chunks", status_code=201, tags=["planning"],
+@router.post("/work-items/{item_id:int}/chunks", status_code=201, tags=["planning"],
              summary="Split a major project into chunks", responses=problems(401, 403, 404, 422))
-async def split_work_item(item_id: int, body: ChunksCreate, session: SessionDep, me: StaffKey,
+async def split_work_item(item_id: IdParam, body: ChunksCreate, session: SessionDep, me: StaffKey,
                           response: Response) -> WorkItemDetail:
     """Add chunks, each with its effort and target date, to spread a project over weeks. The
     chunks take the project's place in the queue; the project's progress comes from them."""
@@ -177,7 +178,7 @@ async def update_planning_settings(body: SettingsUpdate, session: SessionDep, me
 @router.get("/queue", tags=["planning"], summary="The priority queue",
             response_model=Page[QueueEntry], responses=problems(401, 403, 422))
 async def read_queue(session: SessionDep, _: StaffKey, request: Request,
-                     owner_id: Annotated[int | None, Query(
+                     owner_id: Annotated[IdParam | None, Query(
                          description="One owner's queue; team-wide without it.")] = None,
                      limit: Limit = 50, cursor: CursorParam = None) -> Response:
     """Open work in the article's order: quick wins (high impact, low effort), then medium
@@ -202,7 +203,7 @@ MatrixLimit = Annotated[int, Query(ge=1, le=500, description="At most this many 
                                                             "highest in the queue first.")]
 
 
-async def _matrix(session: SessionDep, owner_id: int | None, limit: int) -> MatrixPublic:
+async def _matrix(session: SessionDep, owner_id: IdParam | None, limit: int) -> MatrixPublic:
     settings = await service.get_settings(session)
     items, counts = await service.matrix_points(session, owner_id, limit)
     return MatrixPublic(
@@ -215,7 +216,7 @@ async def _matrix(session: SessionDep, owner_id: int | None, limit: int) -> Matr
 
 @router.get("/matrix", tags=["planning"], summary="The priority matrix as data",
             responses=problems(401, 403, 422))
-async def read_matrix(session: SessionDep, _: PersonKey, owner_id: int | None = None,
+async def read_matrix(session: SessionDep, _: PersonKey, owner_id: IdParam | None = None,
                       limit: MatrixLimit = 200) -> MatrixPublic:
     """Open work by quadrant: impact against effort, with the thresholds that split them."""
     return await _matrix(session, owner_id, limit)
@@ -226,7 +227,7 @@ async def read_matrix(session: SessionDep, _: PersonKey, owner_id: int | None = 
                 "content": {"image/svg+xml": {"example": "<svg ...>"}},
                 "description": "An SVG scatter chart."}},
             response_class=Response)
-async def read_matrix_svg(session: SessionDep, _: PersonKey, owner_id: int | None = None,
+async def read_matrix_svg(session: SessionDep, _: PersonKey, owner_id: IdParam | None = None,
                           limit: MatrixLimit = 200) -> Response:
     """An SVG scatter chart of impact against effort, labelled, with the quadrant lines."""
     matrix = await _matrix(session, owner_id, limit)
@@ -243,18 +244,18 @@ def _schedule(view: service.ScheduleView) -> SchedulePublic:
                           is_default=view.is_default)
 
 
-@router.get("/members/{member_id}/schedule", tags=["planning"],
+@router.get("/members/{member_id:int}/schedule", tags=["planning"],
             summary="Read a member's weekly blocks", responses=problems(401, 403, 404))
-async def read_schedule(member_id: int, session: SessionDep, _: StaffKey) -> SchedulePublic:
+async def read_schedule(member_id: IdParam, session: SessionDep, _: StaffKey) -> SchedulePublic:
     """Strategist or manager. The member's weekly time blocks (focus, regular, buffer) in their
     own time zone."""
     member = await team.get_member(session, member_id)
     return _schedule(await service.get_schedule(session, member))
 
 
-@router.put("/members/{member_id}/schedule", tags=["planning"],
+@router.put("/members/{member_id:int}/schedule", tags=["planning"],
             summary="Declare a member's weekly blocks", responses=problems(401, 403, 404, 422))
-async def put_schedule(member_id: int, body: ScheduleIn, session: SessionDep,
+async def put_schedule(member_id: IdParam, body: ScheduleIn, session: SessionDep,
                        me: StaffKey) -> SchedulePublic:
     """Replace the week: blocks in the member's local time (focus, regular, buffer), no
     overlaps, within a day (end `24:00` means midnight). The member or the manager."""
@@ -265,9 +266,9 @@ def _moved(rows: list[tuple[planner.Item, datetime | None, datetime | None]]) ->
     return [Moved(item_id=i.id, title=i.title, from_start=a, to_start=b) for i, a, b in rows]
 
 
-@router.post("/members/{member_id}/disruptions", status_code=201, tags=["planning"],
+@router.post("/members/{member_id:int}/disruptions", status_code=201, tags=["planning"],
              summary="Log a disruption", responses=problems(401, 403, 404, 422))
-async def log_disruption(member_id: int, body: DisruptionCreate, session: SessionDep,
+async def log_disruption(member_id: IdParam, body: DisruptionCreate, session: SessionDep,
                          me: StaffKey) -> DisruptionPublic:
     """Unplanned work (a post went viral): it uses the day's buffer first, then planned time.
     The answer lists what moved in that week's plan."""
@@ -284,9 +285,9 @@ async def log_disruption(member_id: int, body: DisruptionCreate, session: Sessio
                             moved=_moved(service.moved(inputs, plan)))
 
 
-@router.get("/members/{member_id}/plan", tags=["planning"], summary="A member's week plan",
+@router.get("/members/{member_id:int}/plan", tags=["planning"], summary="A member's week plan",
             responses=problems(401, 403, 404, 422))
-async def read_plan(member_id: int, session: SessionDep, _: StaffKey, start: StartDay = None,
+async def read_plan(member_id: IdParam, session: SessionDep, _: StaffKey, start: StartDay = None,
                     days: Days = 7) -> PlanPublic:
     """Day by day: queue items placed in order into non-buffer block time before their due
     dates, what could not be placed and why, the buffer left, and what disruptions moved."""
@@ -311,9 +312,9 @@ async def read_plan(member_id: int, session: SessionDep, _: StaffKey, start: Sta
         moved=_moved(service.moved(inputs, plan)))
 
 
-@router.get("/members/{member_id}/capacity", tags=["planning"],
+@router.get("/members/{member_id:int}/capacity", tags=["planning"],
             summary="Demand against capacity", responses=problems(401, 403, 404, 422))
-async def read_capacity(member_id: int, session: SessionDep, _: StaffKey,
+async def read_capacity(member_id: IdParam, session: SessionDep, _: StaffKey,
                         start: StartDay = None, days: Days = 7) -> CapacityPublic:
     """For each deadline inside the window: the open work due by then against the plannable
     time until then. Overloaded when any deadline asks for more than there is."""
@@ -334,9 +335,9 @@ def _actions(actions: list[service.Action]) -> list[PlateAction]:
             for a in actions]
 
 
-@router.get("/members/{member_id}/what-can-i-take-off-my-plate", tags=["planning"],
+@router.get("/members/{member_id:int}/what-can-i-take-off-my-plate", tags=["planning"],
             summary="What can I take off my plate?", responses=problems(401, 403, 404, 422))
-async def read_plate(member_id: int, session: SessionDep, _: StaffKey, start: StartDay = None,
+async def read_plate(member_id: IdParam, session: SessionDep, _: StaffKey, start: StartDay = None,
                      days: Days = 7) -> PlateProposal:
     """A concrete, minimal list of the lowest-priority items (never one marked fixed) to
     defer, hand over or decline so the plan becomes feasible, with the hours freed and new
@@ -349,10 +350,10 @@ async def read_plate(member_id: int, session: SessionDep, _: StaffKey, start: St
                          actions=_actions(p.actions), note=p.note)
 
 
-@router.post("/members/{member_id}/what-can-i-take-off-my-plate/apply", tags=["planning"],
+@router.post("/members/{member_id:int}/what-can-i-take-off-my-plate/apply", tags=["planning"],
              summary="Apply a plate-clearing proposal",
              responses=problems(401, 403, 404, 412, 422))
-async def apply_plate(member_id: int, body: PlateApply, session: SessionDep,
+async def apply_plate(member_id: IdParam, body: PlateApply, session: SessionDep,
                       me: ManagerKey) -> PlateApplied:
     """Manager only: moves the items of the proposal read with `token` (same `start` and
     `days`) and records one event per item (`work_item.deferred`, `work_item.handed_over`,
@@ -367,17 +368,15 @@ async def apply_plate(member_id: int, body: PlateApply, session: SessionDep,
     return PlateApplied(applied=_actions(applied), plan_feasible=feasible)
 
 
-@router.get("/members/{member_id}/earliest-slot", tags=["planning"],
+@router.get("/members/{member_id:int}/earliest-slot", tags=["planning"],
             summary="Earliest honest slot", responses=problems(401, 403, 404, 422))
 async def read_earliest_slot(
-    member_id: int, session: SessionDep, _: PersonKey,
+    member_id: IdParam, session: SessionDep, _: PersonKey,
     effort_hours: Annotated[float, Query(gt=0, le=1000, examples=[3.0])],
-    after: Annotated[datetime | None, Query(description="Not before; default now.")] = None,
+    after: Annotated[TimestampParam | None, Query(description="Not before; default now.")] = None,
 ) -> EarliestSlot:
     """When work of this size could be done by this member, after what is already planned:
     "a story takes three hours; not before 11:00"."""
-    if after is not None and after.tzinfo is None:
-        raise Unprocessable("`after` needs a UTC offset, e.g. 2026-12-01T09:00:00Z.")
     now = utcnow()
     start, finish = await service.earliest_slot_window(session, member_id, effort_hours,
                                                        after=max(after or now, now))

@@ -4,10 +4,11 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
 from services.api.models import Quadrant, WorkItemKind, WorkItemStatus
 from services.api.team.schemas import Strict, TimeZone
+from shared.schemas.bounds import Day, Id, Int32, Real, Timestamp
 
 MAX_EFFORT_HOURS = 1000
 IMPACT_RULE = (
@@ -18,43 +19,44 @@ IMPACT_RULE = (
 )
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Impact = Annotated[int, Field(ge=1, le=5, description=IMPACT_RULE, examples=[4])]
-Effort = Annotated[float, Field(gt=0, le=MAX_EFFORT_HOURS, examples=[3.0],
+Impact = Annotated[Int32, Field(ge=1, le=5, description=IMPACT_RULE, examples=[4])]
+Effort = Annotated[Real, Field(gt=0, le=MAX_EFFORT_HOURS, examples=[3.0],
                                 description="Honest effort in hours (over 0, at most 1,000).")]
 Goal = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class WorkItemCreate(Strict):
     title: Title = Field(examples=["TikTok launch video series"])
-    owner_id: int
+    owner_id: Id
     effort_hours: Effort
     impact: Impact | None = None
-    pillar_fit: bool = Field(default=False, description="Serves one of the quarter's pillars.")
+    pillar_fit: StrictBool = Field(default=False,
+                                   description="Serves one of the quarter's pillars.")
     goal: Goal | None = Field(default=None, examples=["Grow awareness with Gen Z"])
-    deadline: AwareDatetime | None = Field(default=None, examples=["2026-12-04T17:00:00Z"])
-    is_fixed: bool = Field(default=False, description="Manager only: never proposed for "
+    deadline: Timestamp | None = Field(default=None, examples=["2026-12-04T17:00:00Z"])
+    is_fixed: StrictBool = Field(default=False, description="Manager only: never proposed for "
                                                       "deferral, hand-over or decline.")
-    request_id: int | None = Field(default=None, description=(
+    request_id: Id | None = Field(default=None, description=(
         "The accepted request this work serves; its stakeholder is told when it moves."))
 
 
 class WorkItemUpdate(Strict):
     title: Title | None = None
-    owner_id: int | None = None
+    owner_id: Id | None = None
     effort_hours: Effort | None = None
     impact: Impact | None = None
-    pillar_fit: bool | None = None
+    pillar_fit: StrictBool | None = None
     goal: Goal | None = None
-    deadline: AwareDatetime | None = None
-    target_on: date | None = Field(default=None, description="Chunks only: the target date.")
+    deadline: Timestamp | None = None
+    target_on: Day | None = Field(default=None, description="Chunks only: the target date.")
     status: WorkItemStatus | None = None
-    is_fixed: bool | None = Field(default=None, description="Manager only.")
+    is_fixed: StrictBool | None = Field(default=None, description="Manager only.")
 
 
 class ChunkCreate(Strict):
     title: Title = Field(examples=["Launch video 1 of 5"])
     effort_hours: Effort
-    target_on: date = Field(examples=["2026-12-11"],
+    target_on: Day = Field(examples=["2026-12-11"],
                             description="Day (in the owner's time zone) to finish it by.")
 
 
@@ -115,9 +117,9 @@ class SettingsPublic(BaseModel):
 
 
 class SettingsUpdate(Strict):
-    high_impact_min: int | None = Field(default=None, ge=1, le=5)
-    medium_impact_min: int | None = Field(default=None, ge=1, le=5)
-    low_effort_max_hours: float | None = Field(default=None, gt=0, le=MAX_EFFORT_HOURS)
+    high_impact_min: Int32 | None = Field(default=None, ge=1, le=5)
+    medium_impact_min: Int32 | None = Field(default=None, ge=1, le=5)
+    low_effort_max_hours: Real | None = Field(default=None, gt=0, le=MAX_EFFORT_HOURS)
 
 
 class ChunkOf(BaseModel):
@@ -148,7 +150,7 @@ class Block(Strict):
 class ScheduleIn(Strict):
     time_zone: TimeZone | None = Field(default=None,
                                        description="Defaults to the member's time zone.")
-    buffer_share: float = Field(default=0.2, ge=0, le=0.9, description=(
+    buffer_share: Real = Field(default=0.2, ge=0, le=0.9, description=(
         "Share of each day's block time kept free for disruptions; explicit buffer blocks "
         "count towards it."))
     blocks: list[Block] = Field(max_length=100, examples=[[
@@ -182,8 +184,8 @@ class SchedulePublic(BaseModel):
 
 
 class DisruptionCreate(Strict):
-    started_at: AwareDatetime = Field(examples=["2026-12-01T15:00:00Z"])
-    hours: float = Field(gt=0, le=24, examples=[2.0])
+    started_at: Timestamp = Field(examples=["2026-12-01T15:00:00Z"])
+    hours: Real = Field(gt=0, le=24, examples=[2.0])
     note: str = Field(default="", max_length=500, examples=["Our reel went viral"])
 
 
@@ -282,8 +284,8 @@ class PlateProposal(BaseModel):
 
 class PlateApply(Strict):
     token: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    start: date | None = None
-    days: int = Field(default=7, ge=1)
+    start: Day | None = None
+    days: Int32 = Field(default=7, ge=1)
 
 
 class PlateApplied(BaseModel):

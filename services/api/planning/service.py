@@ -2,7 +2,6 @@
 schedules and disruptions, week plans, capacity, plate-clearing and the earliest honest slot.
 Knows SQL and the rules, not HTTP; the placement arithmetic lives in `planner`."""
 
-import base64
 import hashlib
 import json
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from sqlalchemy import bindparam, case, func, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.api import pagination
 from services.api.auth import Principal
 from services.api.concurrency import check_if_match
 from services.api.db import UTCDateTime, utcnow
@@ -454,19 +454,12 @@ QUEUE_STATEMENTS = {(owner, after): _queue_statement(owner=owner, after=after)
 
 
 def _queue_cursor(row: Any) -> str:
-    raw = json.dumps([row.queue_rank, row.sort_due.isoformat(), row.id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pagination.encode_cursor([row.queue_rank, row.sort_due, row.id])
 
 
 def _queue_after(cursor: str) -> dict[str, Any]:
-    try:
-        rank, due, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = datetime.fromisoformat(due)
-        if not isinstance(rank, int) or not isinstance(item_id, int) or after.tzinfo is None:
-            raise ValueError("wrong shape")
-    except (ValueError, TypeError) as exc:
-        raise Unprocessable("The cursor is not one this API issued; start from page one.") from exc
-    return {"rank": rank, "due": after, "id": item_id}
+    rank, due, item_id = pagination.decode_cursor(cursor, QUEUE_ORDER)
+    return {"rank": rank, "due": due, "id": item_id}
 
 
 async def queue_page(session: AsyncSession, *, owner_id: int | None, limit: int,

@@ -1,7 +1,6 @@
 """HTTP for posts and metrics: bulk upsert, reading posts and snapshots, notes, goals,
 follower counts."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -31,6 +30,7 @@ from services.api.posts.schemas import (
 from services.api.reports.periods import day_start
 from services.api.team.schemas import QUARTER_PATTERN, SLUG_PATTERN
 from shared.schemas import Page
+from shared.schemas.bounds import DayParam, IdParam
 
 router = APIRouter(prefix="/v1")
 
@@ -71,7 +71,7 @@ async def list_posts(
     network: Annotated[str | None, Query(pattern=SLUG_PATTERN)] = None,
     content_type: ContentType | None = None,
     tag: Annotated[str | None, Query(max_length=100, description="A campaign tag.")] = None,
-    published_from: date | None = None, published_to: date | None = None,
+    published_from: DayParam | None = None, published_to: DayParam | None = None,
     limit: Limit = 50, cursor: CursorParam = None,
 ) -> Page[PostPublic]:
     """Posts, newest published first, with their current metrics."""
@@ -94,17 +94,17 @@ async def list_posts(
                           cursor=cursor, request=request, response=response)
 
 
-@router.get("/posts/{post_id}", tags=["posts"], summary="Read a post",
+@router.get("/posts/{post_id:int}", tags=["posts"], summary="Read a post",
             responses=problems(401, 403, 404))
-async def read_post(post_id: int, session: SessionDep, _: ReportReaderKey) -> PostPublic:
+async def read_post(post_id: IdParam, session: SessionDep, _: ReportReaderKey) -> PostPublic:
     """Keys that may read reports. The post with its newest metrics."""
     post, slug = await service.get_post(session, post_id)
     return post_public(post, slug)
 
 
-@router.get("/posts/{post_id}/snapshots", tags=["posts"], summary="A post's metric history",
+@router.get("/posts/{post_id:int}/snapshots", tags=["posts"], summary="A post's metric history",
             responses=problems(401, 403, 404, 422))
-async def list_snapshots(post_id: int, session: SessionDep, _: ReportReaderKey,
+async def list_snapshots(post_id: IdParam, session: SessionDep, _: ReportReaderKey,
                          request: Request, response: Response, flagged: bool | None = None,
                          limit: Limit = 50, cursor: CursorParam = None) -> Page[SnapshotPublic]:
     """Snapshots oldest first; `flagged=true` shows only those that lowered a counter."""
@@ -121,18 +121,19 @@ async def list_snapshots(post_id: int, session: SessionDep, _: ReportReaderKey,
         limit=limit, cursor=cursor, request=request, response=response)
 
 
-@router.post("/posts/{post_id}/notes", status_code=201, tags=["posts"],
+@router.post("/posts/{post_id:int}/notes", status_code=201, tags=["posts"],
              summary="Note what worked on a post", responses=problems(401, 403, 404, 422))
-async def add_note(post_id: int, body: NoteCreate, session: SessionDep,
+async def add_note(post_id: IdParam, body: NoteCreate, session: SessionDep,
                    me: StaffKey) -> NotePublic:
     """A qualitative note; the post performance report shows it next to the numbers."""
     note = await service.add_note(session, post_id, body, actor=me)
     return NotePublic.model_validate(note, from_attributes=True)
 
 
-@router.get("/posts/{post_id}/notes", tags=["posts"], summary="Notes on a post",
+@router.get("/posts/{post_id:int}/notes", tags=["posts"], summary="Notes on a post",
             responses=problems(401, 403, 404))
-async def list_notes(post_id: int, session: SessionDep, _: ReportReaderKey) -> list[NotePublic]:
+async def list_notes(post_id: IdParam, session: SessionDep,
+                     _: ReportReaderKey) -> list[NotePublic]:
     """Keys that may read reports. Strategists' notes on the post."""
     await service.get_post(session, post_id)
     notes = (await service.notes_for(session, [post_id]))[post_id]

@@ -1,17 +1,18 @@
 """Wire models for posts, metric snapshots, notes, goals and follower counts."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from services.api.models import ContentType, GoalMetric
 from services.api.team.schemas import SLUG_PATTERN, Quarter, Strict
+from shared.schemas.bounds import Day, Id, Int64, Real, Timestamp
 
 MAX_POSTS_PER_CALL = 1000
 MAX_SNAPSHOTS_PER_CALL = 5000
 
-Count = Annotated[int, Field(ge=0, le=10**15)]
+Count = Annotated[Int64, Field(ge=0, le=10**15)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1,
                                        max_length=100)]
 ENGAGEMENT_RATE = (
@@ -24,7 +25,7 @@ class SnapshotIn(Strict):
     """Cumulative counters of a post at `captured_at`. Omitted counters are 0; omitted
     `engagements` is likes + comments + shares + saves."""
 
-    captured_at: AwareDatetime = Field(examples=["2026-11-20T06:00:00Z"])
+    captured_at: Timestamp = Field(examples=["2026-11-20T06:00:00Z"])
     impressions: Count = Field(default=0, examples=[12500])
     reach: Count = Field(default=0, examples=[9800])
     engagements: Count | None = Field(default=None, examples=[640])
@@ -40,14 +41,14 @@ class SnapshotIn(Strict):
 class PostIn(Strict):
     network: str = Field(pattern=SLUG_PATTERN, examples=["tiktok"])
     external_id: str = Field(min_length=1, max_length=200, examples=["7301234567890"])
-    published_at: AwareDatetime = Field(examples=["2026-11-18T15:00:00Z"])
+    published_at: Timestamp = Field(examples=["2026-11-18T15:00:00Z"])
     content_type: ContentType = Field(examples=["short"])
     title: str = Field(default="", max_length=500, examples=["Three hooks for product launches"])
     url: str | None = Field(default=None, max_length=2000)
     campaign_tags: list[Tag] = Field(default_factory=list, max_length=20,
                                      examples=[["q4-launch"]])
-    calendar_entry_id: int | None = Field(default=None, ge=1)
-    request_id: int | None = Field(default=None, ge=1)
+    calendar_entry_id: Id | None = Field(default=None, ge=1)
+    request_id: Id | None = Field(default=None, ge=1)
     snapshots: list[SnapshotIn] = Field(default_factory=list, max_length=MAX_SNAPSHOTS_PER_CALL)
 
     @model_validator(mode="after")
@@ -144,7 +145,7 @@ class NotePublic(BaseModel):
 
 
 class GoalsPut(Strict):
-    targets: dict[GoalMetric, Annotated[float, Field(ge=0)]] = Field(
+    targets: dict[GoalMetric, Annotated[Real, Field(ge=0)]] = Field(
         examples=[{"engagement_rate": 0.045, "video_views": 250000, "posts": 36}],
         description="Every target of the network for the quarter (replaces the previous set). "
         "engagement_rate is a fraction (0.045 = 4.5%).")
@@ -164,7 +165,7 @@ class GoalSet(BaseModel):
 
 
 class FollowerCountIn(Strict):
-    day: date = Field(examples=["2026-11-20"])
+    day: Day = Field(examples=["2026-11-20"])
     followers: Count = Field(examples=[48210])
 
 

@@ -191,11 +191,21 @@ def sign(secret: bytes, report_id: int, link_id: int, expires: int) -> str:
     return f"{_b64(payload)}.{_b64(mac)}"
 
 
+def unb64(text: str) -> bytes:
+    """The bytes `_b64` encoded as `text`, and only from that spelling: the decoder alone
+    would accept other characters in the unused low bits of the last one (I and J both end a
+    32-byte MAC), and skip characters outside the alphabet."""
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("not the canonical encoding")
+    return raw
+
+
 def _unsign(secret: bytes, token: str) -> tuple[int, int, int] | None:
     try:
         payload_b64, mac_b64 = token.split(".")
-        payload = base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4))
-        mac = base64.urlsafe_b64decode(mac_b64 + "=" * (-len(mac_b64) % 4))
+        payload = unb64(payload_b64)
+        mac = unb64(mac_b64)
         expected = hmac.new(secret, TOKEN_CONTEXT + payload, hashlib.sha256).digest()
         if not hmac.compare_digest(mac, expected):
             return None

@@ -1,7 +1,6 @@
 """HTTP for reports: post performance (JSON and CSV), network profiles, trends, custom
 reports with annotations and exports, share links, and the public shared view."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -36,6 +35,7 @@ from services.api.reports.schemas import (
 )
 from services.api.team.schemas import QUARTER_PATTERN, SLUG_PATTERN
 from shared.schemas import Page
+from shared.schemas.bounds import DayParam, IdParam, Int64Param
 
 router = APIRouter(prefix="/v1")
 
@@ -47,21 +47,21 @@ PERIOD_DOC = (f"Period: `quarter` (e.g. 2026-Q4), or `from` and `to` (inclusive 
               "is measured to date against the same span of the previous one.")
 
 QuarterQ = Annotated[str | None, Query(pattern=QUARTER_PATTERN, examples=["2026-Q4"])]
-FromQ = Annotated[date | None, Query(alias="from", description="First day (inclusive).")]
-ToQ = Annotated[date | None, Query(alias="to", description="Last day (inclusive).")]
+FromQ = Annotated[DayParam | None, Query(alias="from", description="First day (inclusive).")]
+ToQ = Annotated[DayParam | None, Query(alias="to", description="Last day (inclusive).")]
 NetworksQ = Annotated[list[Annotated[str, Query(pattern=SLUG_PATTERN)]],
                       Query(max_length=50, description="Network slugs; repeat.")]
 TypesQ = Annotated[list[ContentType], Query(max_length=6, description="Repeat.")]
 TagsQ = Annotated[list[Annotated[str, Query(max_length=100)]],
                   Query(max_length=20, description="Campaign tags (any of); repeat.")]
-OwnersQ = Annotated[list[int], Query(max_length=50, description="Owner member ids; repeat.")]
+OwnersQ = Annotated[list[IdParam], Query(max_length=50, description="Owner member ids; repeat.")]
 
 
 def _stale(request: Request) -> int:
     return int(request.app.state.settings.stale_after_hours)
 
 
-def _filters(quarter: str | None, start: date | None, end: date | None, network: list[str],
+def _filters(quarter: str | None, start: DayParam | None, end: DayParam | None, network: list[str],
              content_type: list[ContentType], tag: list[str] | None = None,
              owner_id: list[int] | None = None) -> service.Filters:
     return service.Filters(resolve(quarter, start, end), network, content_type, tag or [],
@@ -69,7 +69,7 @@ def _filters(quarter: str | None, start: date | None, end: date | None, network:
 
 
 async def _performance(request: Request, session: SessionDep, quarter: str | None,
-                       start: date | None, end: date | None, network: list[str],
+                       start: DayParam | None, end: DayParam | None, network: list[str],
                        content_type: list[ContentType], tag: list[str], owner_id: list[int],
                        sort: SortKey, limit: int, min_impressions: int) -> PerformanceReport:
     return await service.performance(
@@ -85,7 +85,7 @@ PERF_DOC = ("Which posts created the most awareness (sort=impressions), the most
             "the data's freshness per network. " + PERIOD_DOC + " " + ENGAGEMENT_RATE)
 SortQ = Annotated[SortKey, Query(description="Order, highest first.")]
 TopQ = Annotated[int, Query(ge=1, le=service.MAX_TOP, description="Top N.")]
-MinImpQ = Annotated[int, Query(ge=0, description="Only posts with at least this many "
+MinImpQ = Annotated[Int64Param, Query(ge=0, description="Only posts with at least this many "
                                "impressions in the ranking (totals include all).")]
 
 
@@ -198,9 +198,9 @@ async def list_reports(session: SessionDep, _: ReportReaderKey, request: Request
                           request=request, response=response)
 
 
-@router.get("/reports/{report_id}", tags=["custom reports"], summary="Read a report definition",
+@router.get("/reports/{report_id:int}", tags=["custom reports"], summary="Read a report definition",
             responses=problems(401, 403, 404))
-async def read_report(report_id: int, session: SessionDep, _: ReportReaderKey,
+async def read_report(report_id: IdParam, session: SessionDep, _: ReportReaderKey,
                       response: Response) -> ReportPublic:
     """Keys that may read reports. The definition (period, filters, sections), with an `ETag` for
     `PATCH` and `DELETE`; `GET .../render` runs it."""
@@ -209,9 +209,9 @@ async def read_report(report_id: int, session: SessionDep, _: ReportReaderKey,
     return _report(report)
 
 
-@router.patch("/reports/{report_id}", tags=["custom reports"], summary="Change a report",
+@router.patch("/reports/{report_id:int}", tags=["custom reports"], summary="Change a report",
               responses=problems(401, 403, 404, 412, 422, 428))
-async def update_report(report_id: int, body: ReportUpdate, session: SessionDep, me: StaffKey,
+async def update_report(report_id: IdParam, body: ReportUpdate, session: SessionDep, me: StaffKey,
                         if_match: IfMatch, response: Response) -> ReportPublic:
     """Strategist or manager. Changes the fields you send; send the `ETag` you read as
     `If-Match`."""
@@ -220,22 +220,22 @@ async def update_report(report_id: int, body: ReportUpdate, session: SessionDep,
     return _report(report)
 
 
-@router.delete("/reports/{report_id}", status_code=204, tags=["custom reports"],
+@router.delete("/reports/{report_id:int}", status_code=204, tags=["custom reports"],
                summary="Delete a report", responses=problems(401, 403, 404, 412, 428))
-async def delete_report(report_id: int, session: SessionDep, me: StaffKey,
+async def delete_report(report_id: IdParam, session: SessionDep, me: StaffKey,
                         if_match: IfMatch) -> None:
     """Deletes its annotations and share links too: shared links stop working."""
     await custom.delete_report(session, report_id, if_match=if_match, actor=me)
 
 
-async def _rendered(request: Request, session: SessionDep, report_id: int) -> RenderedReport:
+async def _rendered(request: Request, session: SessionDep, report_id: IdParam) -> RenderedReport:
     report = await custom.get_report(session, report_id)
     return await custom.render(session, report, stale_after_hours=_stale(request))
 
 
-@router.get("/reports/{report_id}/render", tags=["custom reports"], summary="Run a report",
+@router.get("/reports/{report_id:int}/render", tags=["custom reports"], summary="Run a report",
             responses=problems(401, 403, 404))
-async def render_report(report_id: int, request: Request, session: SessionDep,
+async def render_report(report_id: IdParam, request: Request, session: SessionDep,
                         _: ReportReaderKey) -> RenderedReport:
     """Every section computed from current data, with annotations, a chart spec, the rows
     and highlights, and the data's freshness."""
@@ -250,20 +250,20 @@ CSV_DOC: dict[int | str, dict[str, Any]] = {
           "description": "One block per section."}}
 
 
-@router.get("/reports/{report_id}/export.html", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/export.html", tags=["custom reports"],
             summary="Export a report as HTML", response_class=HTMLResponse,
             responses={**problems(401, 403, 404), **HTML_DOC})
-async def export_html(report_id: int, request: Request, session: SessionDep,
+async def export_html(report_id: IdParam, request: Request, session: SessionDep,
                       _: ReportReaderKey) -> HTMLResponse:
     """A single HTML page with inline CSS and SVG charts and no external resources; it
     prints cleanly to PDF (A4, sections kept whole)."""
     return HTMLResponse(render.to_html(await _rendered(request, session, report_id)))
 
 
-@router.get("/reports/{report_id}/export.csv", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/export.csv", tags=["custom reports"],
             summary="Export a report as CSV", response_class=PlainTextResponse,
             responses={**problems(401, 403, 404), **CSV_DOC})
-async def export_csv(report_id: int, request: Request, session: SessionDep,
+async def export_csv(report_id: IdParam, request: Request, session: SessionDep,
                      _: ReportReaderKey) -> Response:
     """Keys that may read reports. The rendered report as CSV."""
     text = render.to_csv(await _rendered(request, session, report_id))
@@ -271,27 +271,27 @@ async def export_csv(report_id: int, request: Request, session: SessionDep,
         "Content-Disposition": f'attachment; filename="report-{report_id}.csv"'})
 
 
-@router.get("/reports/{report_id}/highlights", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/highlights", tags=["custom reports"],
             summary="Email highlights of a report", responses=problems(401, 403, 404))
-async def report_highlights(report_id: int, request: Request, session: SessionDep,
+async def report_highlights(report_id: IdParam, request: Request, session: SessionDep,
                             _: ReportReaderKey) -> Highlights:
     """A subject line and the highlights of every section with its annotations, in plain
     text and in HTML, ready to paste into an email."""
     return render.highlights(await _rendered(request, session, report_id))
 
 
-@router.post("/reports/{report_id}/annotations", status_code=201, tags=["custom reports"],
+@router.post("/reports/{report_id:int}/annotations", status_code=201, tags=["custom reports"],
              summary="Annotate a section", responses=problems(401, 403, 404, 422))
-async def add_annotation(report_id: int, body: AnnotationCreate, session: SessionDep,
+async def add_annotation(report_id: IdParam, body: AnnotationCreate, session: SessionDep,
                          me: StaffKey) -> AnnotationPublic:
     """Strategist or manager. A note on one section of the report, named by its `key`."""
     note = await custom.add_annotation(session, report_id, body, actor=me)
     return AnnotationPublic.model_validate(note, from_attributes=True)
 
 
-@router.get("/reports/{report_id}/annotations", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/annotations", tags=["custom reports"],
             summary="A report's annotations", responses=problems(401, 403, 404))
-async def list_annotations(report_id: int, session: SessionDep,
+async def list_annotations(report_id: IdParam, session: SessionDep,
                            _: ReportReaderKey) -> list[AnnotationPublic]:
     """Keys that may read reports. The report's annotations."""
     await custom.get_report(session, report_id)
@@ -299,10 +299,10 @@ async def list_annotations(report_id: int, session: SessionDep,
             for n in await custom.annotations(session, report_id)]
 
 
-@router.delete("/reports/{report_id}/annotations/{annotation_id}", status_code=204,
+@router.delete("/reports/{report_id:int}/annotations/{annotation_id:int}", status_code=204,
                tags=["custom reports"], summary="Remove an annotation",
                responses=problems(401, 403, 404))
-async def delete_annotation(report_id: int, annotation_id: int, session: SessionDep,
+async def delete_annotation(report_id: IdParam, annotation_id: IdParam, session: SessionDep,
                             me: StaffKey) -> None:
     """Strategist or manager. The annotation leaves the report and its exports."""
     await custom.delete_annotation(session, report_id, annotation_id, actor=me)
@@ -314,9 +314,9 @@ def _link(link: ShareLink, url: str | None = None) -> ShareLinkPublic:
                            created_at=link.created_at, url=url)
 
 
-@router.post("/reports/{report_id}/share-links", status_code=201, tags=["custom reports"],
+@router.post("/reports/{report_id:int}/share-links", status_code=201, tags=["custom reports"],
              summary="Share a report read-only", responses=problems(401, 403, 404, 422))
-async def create_share_link(report_id: int, body: ShareLinkCreate, request: Request,
+async def create_share_link(report_id: IdParam, body: ShareLinkCreate, request: Request,
                             session: SessionDep, me: StaffKey) -> ShareLinkPublic:
     """A signed link that opens this report, and nothing else, without a key, until it
     expires or is revoked. The URL is shown only here; append `.html` or `.csv`."""
@@ -326,17 +326,17 @@ async def create_share_link(report_id: int, body: ShareLinkCreate, request: Requ
     return _link(link, f"{settings.public_base_url.rstrip('/')}/v1/shared/{token}")
 
 
-@router.get("/reports/{report_id}/share-links", tags=["custom reports"],
+@router.get("/reports/{report_id:int}/share-links", tags=["custom reports"],
             summary="A report's share links", responses=problems(401, 403, 404))
-async def list_share_links(report_id: int, session: SessionDep,
+async def list_share_links(report_id: IdParam, session: SessionDep,
                            _: StaffKey) -> list[ShareLinkPublic]:
     """Strategist or manager. The report's share links, revoked and expired ones included."""
     return [_link(link) for link in await custom.links(session, report_id)]
 
 
-@router.post("/reports/{report_id}/share-links/{link_id}/revoke", tags=["custom reports"],
+@router.post("/reports/{report_id:int}/share-links/{link_id:int}/revoke", tags=["custom reports"],
              summary="Revoke a share link", responses=problems(401, 403, 404))
-async def revoke_share_link(report_id: int, link_id: int, session: SessionDep,
+async def revoke_share_link(report_id: IdParam, link_id: IdParam, session: SessionDep,
                             me: StaffKey) -> ShareLinkPublic:
     """The link stops working at once (idempotent)."""
     return _link(await custom.revoke_link(session, report_id, link_id, actor=me))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from services.api.models import ContentType, GoalMetric
 from services.api.posts.schemas import ENGAGEMENT_RATE, MetricsPublic, NotePublic
 from services.api.team.schemas import Strict
+from shared.schemas.bounds import Day, Int32
 
 
 class SortKey(StrEnum):
@@ -166,8 +167,8 @@ class SectionIn(Strict):
 class ReportCreate(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["Q4 leadership review"])
     description: str = Field(default="", max_length=4000)
-    period_from: date = Field(examples=["2026-10-01"])
-    period_to: date = Field(examples=["2026-12-31"])
+    period_from: Day = Field(examples=["2026-10-01"])
+    period_to: Day = Field(examples=["2026-12-31"])
     networks: list[str] = Field(default_factory=list, max_length=50,
                                 description="Limit to these networks; empty means all.")
     sections: list[SectionIn] = Field(min_length=1, max_length=12)
@@ -176,8 +177,8 @@ class ReportCreate(Strict):
 class ReportUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
-    period_from: date | None = None
-    period_to: date | None = None
+    period_from: Day | None = None
+    period_to: Day | None = None
     networks: list[str] | None = Field(default=None, max_length=50)
     sections: list[SectionIn] | None = Field(default=None, min_length=1, max_length=12)
 
@@ -255,7 +256,7 @@ class Highlights(BaseModel):
 
 
 class ShareLinkCreate(Strict):
-    expires_in_days: int = Field(default=14, ge=1, le=365)
+    expires_in_days: Int32 = Field(default=14, ge=1, le=365)
     label: str = Field(default="", max_length=200, examples=["Leadership, Q4 review"])
 
 

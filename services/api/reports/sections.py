@@ -20,6 +20,7 @@ from services.api.reports.schemas import (
     SortKey,
     TrendMetric,
 )
+from shared.schemas.bounds import Id, Int32, Int64, Real
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,10 @@ def _num(v: float | None) -> str:
 
 class PerformanceParams(Params):
     sort: SortKey = SortKey.engagement_rate
-    limit: int = Field(default=10, ge=1, le=50)
+    limit: Int32 = Field(default=10, ge=1, le=50)
     content_types: list[ContentType] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list, max_length=20)
-    min_impressions: int = Field(default=0, ge=0)
+    min_impressions: Int64 = Field(default=0, ge=0)
 
 
 @section("performance", PerformanceParams, "Top posts")
@@ -163,8 +164,8 @@ async def profiles_section(ctx: Context, p: ProfileParams, title: str) -> Render
 class TrendParams(Params):
     metrics: list[TrendMetric] = Field(default_factory=lambda: list(TrendMetric), min_length=1)
     content_types: list[ContentType] = Field(default_factory=list)
-    threshold_pct: float = Field(default=20.0, gt=0, le=1000)
-    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    threshold_pct: Real = Field(default=20.0, gt=0, le=1000)
+    alpha: Real = Field(default=0.05, gt=0, lt=0.5)
 
 
 @section("trends", TrendParams, "Trends against the previous period")
@@ -191,7 +192,7 @@ async def trends_section(ctx: Context, p: TrendParams, title: str) -> RenderedSe
 
 
 class RequestsParams(Params):
-    owner_id: int | None = Field(default=None, ge=1,
+    owner_id: Id | None = Field(default=None, ge=1,
                                  description="Only requests this member owns (routes to).")
 
 

@@ -1,6 +1,5 @@
 """HTTP for the team: members, networks and their owners, pillars, and routing."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -32,6 +31,7 @@ from services.api.team.schemas import (
     Routing,
 )
 from shared.schemas import Page
+from shared.schemas.bounds import DayParam, IdParam
 
 router = APIRouter(prefix="/v1")
 
@@ -133,7 +133,7 @@ async def assign_owner(slug: str, body: OwnershipCreate, session: SessionDep,
 @router.get("/networks/{slug}/owners", tags=["networks"], summary="Ownership history",
             responses=problems(401, 403, 404, 422))
 async def list_owners(slug: str, session: SessionDep, _: PersonKey, request: Request,
-                      response: Response, on: date | None = None, limit: Limit = 50,
+                      response: Response, on: DayParam | None = None, limit: Limit = 50,
                       cursor: CursorParam = None) -> Page[OwnershipPublic]:
     """Who owned the network when, newest first. With `on`, only the owner on that day."""
     network = await service.get_network(session, slug)
@@ -157,7 +157,8 @@ async def route_networks(
     network: Annotated[list[Annotated[str, Query(pattern=SLUG_PATTERN)]],
                        Query(min_length=1, max_length=50,
                              description="Network slugs; repeat the parameter.")],
-    on: Annotated[date | None, Query(description="The day to route for; default today.")] = None,
+    on: Annotated[DayParam | None,
+                  Query(description="The day to route for; default today.")] = None,
 ) -> Routing:
     """The owner of each network, in the order asked: who to talk to about TikTok."""
     day = on or utcnow().date()
@@ -192,9 +193,9 @@ async def list_members(session: SessionDep, _: PersonKey, request: Request, resp
                           response=response)
 
 
-@router.get("/members/{member_id}", tags=["team"], summary="Read a member",
+@router.get("/members/{member_id:int}", tags=["team"], summary="Read a member",
             responses=problems(401, 403, 404))
-async def read_member(member_id: int, session: SessionDep, _: PersonKey,
+async def read_member(member_id: IdParam, session: SessionDep, _: PersonKey,
                       response: Response) -> MemberPublic:
     """Any person's key. The member with their role, time zone and weekly capacity, and an `ETag`
     for `PATCH`."""
@@ -203,9 +204,9 @@ async def read_member(member_id: int, session: SessionDep, _: PersonKey,
     return _member(member)
 
 
-@router.patch("/members/{member_id}", tags=["team"], summary="Change a member",
+@router.patch("/members/{member_id:int}", tags=["team"], summary="Change a member",
               responses=problems(401, 403, 404, 409, 412, 422, 428))
-async def update_member(member_id: int, body: MemberUpdate, session: SessionDep, me: ManagerKey,
+async def update_member(member_id: IdParam, body: MemberUpdate, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch, response: Response) -> MemberPublic:
     """Change fields you send; send the ETag you read as If-Match."""
     member = await service.update_member(session, member_id, body, if_match=if_match, actor=me)
@@ -249,9 +250,9 @@ async def list_pillars(
                               next=page.next)
 
 
-@router.get("/pillars/{pillar_id}", tags=["pillars"], summary="Read a pillar",
+@router.get("/pillars/{pillar_id:int}", tags=["pillars"], summary="Read a pillar",
             responses=problems(401, 403, 404))
-async def read_pillar(pillar_id: int, session: SessionDep, _: PersonKey,
+async def read_pillar(pillar_id: IdParam, session: SessionDep, _: PersonKey,
                       response: Response) -> PillarPublic:
     """Any person's key. The pillar with its networks and audiences, and an `ETag` for `PATCH` and
     `DELETE`."""
@@ -260,9 +261,9 @@ async def read_pillar(pillar_id: int, session: SessionDep, _: PersonKey,
     return _pillar(pillar, networks)
 
 
-@router.patch("/pillars/{pillar_id}", tags=["pillars"], summary="Change a pillar",
+@router.patch("/pillars/{pillar_id:int}", tags=["pillars"], summary="Change a pillar",
               responses=problems(401, 403, 404, 409, 412, 422, 428))
-async def update_pillar(pillar_id: int, body: PillarUpdate, session: SessionDep, me: ManagerKey,
+async def update_pillar(pillar_id: IdParam, body: PillarUpdate, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch, response: Response) -> PillarPublic:
     """Manager only. Changes the fields you send; send the `ETag` you read as `If-Match`."""
     pillar, networks = await service.update_pillar(session, pillar_id, body, if_match=if_match,
@@ -271,9 +272,9 @@ async def update_pillar(pillar_id: int, body: PillarUpdate, session: SessionDep,
     return _pillar(pillar, networks)
 
 
-@router.delete("/pillars/{pillar_id}", status_code=204, tags=["pillars"],
+@router.delete("/pillars/{pillar_id:int}", status_code=204, tags=["pillars"],
                summary="Delete a pillar", responses=problems(401, 403, 404, 412, 428))
-async def delete_pillar(pillar_id: int, session: SessionDep, me: ManagerKey,
+async def delete_pillar(pillar_id: IdParam, session: SessionDep, me: ManagerKey,
                         if_match: IfMatch) -> None:
     """Manager only. Send the `ETag` you read as `If-Match`."""
     await service.delete_pillar(session, pillar_id, if_match=if_match, actor=me)

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from services.api.models import MemberRole, Purpose
+from shared.schemas.bounds import YEAR_PATTERN, Day, Id
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
-QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
+QUARTER_PATTERN = rf"^{YEAR_PATTERN}-Q[1-4]$"
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -66,7 +67,7 @@ class MemberUpdate(Strict):
     role: MemberRole | None = None
     department: str | None = Field(default=None, max_length=200)
     weekly_capacity_hours: Capacity | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class MemberSummary(BaseModel):
@@ -90,7 +91,7 @@ class NetworkCreate(Strict):
     name: Name = Field(examples=["TikTok"])
     purpose: Purpose
     audience: str = Field(default="", max_length=2000, examples=["Gen Z and young millennials"])
-    owner_id: int | None = Field(default=None, description="Member who owns it from today.")
+    owner_id: Id | None = Field(default=None, description="Member who owns it from today.")
 
 
 class NetworkUpdate(Strict):
@@ -110,8 +111,8 @@ class NetworkPublic(BaseModel):
 
 
 class OwnershipCreate(Strict):
-    member_id: int
-    starts_on: date | None = Field(default=None, description="Defaults to today (UTC).")
+    member_id: Id
+    starts_on: Day | None = Field(default=None, description="Defaults to today (UTC).")
     note: str | None = Field(default=None, max_length=500)
 
 

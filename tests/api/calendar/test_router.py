@@ -336,3 +336,41 @@ def test_feed_text_escapes_and_folds_long_unicode_lines(api: Api) -> None:
     categories = parsed["CATEGORIES"]
     assert isinstance(categories, icalendar.vCategory)
     assert [str(c) for c in categories.cats] == ["TikTok launch", "a,b", "c;d"]
+
+
+def test_an_import_over_the_row_cap_is_413_and_writes_nothing(settings: Any,
+                                                               db_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from services.api.main import create_app
+
+    roomy = settings.model_copy(update={"max_body_bytes": 1_000_000})
+    with TestClient(create_app(roomy)) as client:
+        api = Api(client, db_url)
+        team = build_team(api)
+        at = future().isoformat()
+        rows = "".join(f"Post {i},tiktok,{at}\n" for i in range(5001))
+        r = client.post("/v1/calendar/import", content="title,network,publish_at\n" + rows,
+                        headers={**team.keys["olivia"], "Content-Type": "text/csv"})
+        assert "5000" in assert_problem(r, 413)["detail"]
+        assert entry_count(api) == 0
+
+
+def test_import_warns_of_double_bookings_within_the_file_and_with_the_calendar(
+        api: Api) -> None:
+    team = build_team(api)
+    at = future()
+    old = made(team, title="Already there", publish_at=at.isoformat())["id"]
+    rows = [{"title": "A", "network": "tiktok",
+             "publish_at": (at + timedelta(minutes=60)).isoformat()},
+            {"title": "B", "network": "tiktok",
+             "publish_at": (at + timedelta(minutes=30)).isoformat()},
+            {"title": "C", "network": "instagram", "publish_at": at.isoformat()}]
+    body = api.ok(api.client.post("/v1/calendar/import", headers=team.keys["olivia"],
+                                  json={"entries": rows}), 201)
+    a = body["ids"][0]
+    assert body["warnings"] == [
+        f"tiktok is double-booked: entry {old} publishes 60 min apart (window 120 min)",
+        f"tiktok is double-booked: entry {old} publishes 30 min apart (window 120 min)",
+        f"tiktok is double-booked: entry {a} publishes 30 min apart (window 120 min)",
+    ]

@@ -1,5 +1,6 @@
 """Custom reports: definitions, annotations, exports, highlights and keyless share links."""
 
+import base64
 import csv
 import io
 import re
@@ -223,3 +224,19 @@ def test_share_secret_setting_signs_links_and_rotating_it_voids_them(
         assert_problem(rotated.get(f"/v1/shared/{token_of(link)}"), 404)
     # The database secret (SHARE_SECRET unset) is another key again.
     assert_problem(api.client.get(f"/v1/shared/{token_of(link)}"), 404)
+
+
+def _respelled(part: str) -> str:
+    """`part` with its last character's unused low bits changed: decodes to the same bytes."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return part[:-1] + alphabet[alphabet.index(part[-1]) ^ 1]
+
+
+def test_a_share_link_has_one_spelling(api: Api, report: dict[str, Any]) -> None:
+    good = token_of(share(api, report["id"]))
+    payload, mac = good.split(".")
+    assert base64.urlsafe_b64decode(_respelled(mac) + "=") == base64.urlsafe_b64decode(mac + "=")
+    for other in (f"{payload}.{_respelled(mac)}", f"{payload}.{mac[:5]}!{mac[5:]}",
+                  f"{payload}.{mac}=", f"{payload[:3]}*{payload[3:]}.{mac}"):
+        assert_problem(api.client.get(f"/v1/shared/{other}"), 404)
+    api.ok(api.client.get(f"/v1/shared/{good}"))
