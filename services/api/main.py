@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.api import errors, health, openapi_doc
 from services.api.auth import KeyCache
 from services.api.calendar.router import router as calendar_router
+from services.api.clock import Clock, ClockMiddleware, SystemClock
 from services.api.db import make_async_engine, open_direct
 from services.api.events import webhooks
 from services.api.events.router import router as events_router
@@ -38,7 +39,8 @@ how it is triaged, the content calendar, the priority matrix, and A/B verdicts.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The app; `clock` gives it another "now" than the real one (tests freeze it)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="social-priorities", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.clock = clock or SystemClock()
     app.state.metrics = Metrics()
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     errors.install(app)
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    posts_router, reports_router, shared_router):
         app.include_router(router)
     # Added last runs first: request id and logs wrap everything, then the size limit.
+    app.add_middleware(ClockMiddleware)
     app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.api import clock
 from services.api.auth import Principal
 from services.api.db import utcnow
 from services.api.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -291,7 +292,7 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
     if request is None:
         raise NotFound(f"No request with id {request_id}.")
     _may_manage(request, principal)
-    now = utcnow()
+    now = clock.now()  # the app's clock: the earliest slot below plans from it
     to = S.declined if data.decision == Decision.decline else S.triaged
     check_move(request, to)
     for field in ("earliest_start_at", "next_update_due_at"):

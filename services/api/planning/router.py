@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import inspect
 from sqlmodel import col
 
+from services.api import clock
 from services.api.auth import ManagerKey, PersonKey, StaffKey
 from services.api.concurrency import IfMatch, etag
-from services.api.db import SessionDep, utcnow
+from services.api.db import SessionDep
 from services.api.errors import Unprocessable, problems
 from services.api.models import PlanningSettings, WorkItem, WorkItemStatus
 from services.api.pagination import CursorParam, Limit, paginate
@@ -273,7 +274,7 @@ async def log_disruption(member_id: int, body: DisruptionCreate, session: Sessio
     day = row.started_at.astimezone(ZoneInfo(zone)).date()
     monday = day.fromordinal(day.toordinal() - day.weekday())
     inputs = await service.plan_inputs(session, member_id, first=monday, days=7,
-                                       now=min(utcnow(), row.started_at))
+                                       now=min(clock.now(), row.started_at))
     plan = service.run_plan(inputs)
     return DisruptionPublic(id=row.id or 0, member_id=member_id, started_at=row.started_at,
                             hours=row.hours, note=row.note,
@@ -374,7 +375,7 @@ async def read_earliest_slot(
     "a story takes three hours; not before 11:00"."""
     if after is not None and after.tzinfo is None:
         raise Unprocessable("`after` needs a UTC offset, e.g. 2026-12-01T09:00:00Z.")
-    now = utcnow()
+    now = clock.now()
     start, finish = await service.earliest_slot_window(session, member_id, effort_hours,
                                                        after=max(after or now, now))
     return EarliestSlot(member_id=member_id, effort_hours=effort_hours, start=start,

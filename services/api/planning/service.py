@@ -15,9 +15,10 @@ from sqlalchemy import bindparam, case, func, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.api import clock
 from services.api.auth import Principal
 from services.api.concurrency import check_if_match
-from services.api.db import UTCDateTime, utcnow
+from services.api.db import UTCDateTime
 from services.api.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
 from services.api.events import service as events
 from services.api.models import (
@@ -151,7 +152,7 @@ async def update_settings(session: AsyncSession, data: SettingsUpdate, *, if_mat
         setattr(current, field, value)
     if current.high_impact_min < current.medium_impact_min:
         raise Unprocessable("high_impact_min must be at least medium_impact_min.")
-    current.updated_at = utcnow()
+    current.updated_at = clock.now()
     session.add(current)
     await session.flush()
     # Every item's quadrant and rank in one statement; nothing is loaded into Python.
@@ -212,7 +213,7 @@ async def _new_item(session: AsyncSession, *, kind: WorkItemKind, request_id: in
         raise Unprocessable("effort_hours must be over 0 and at most 1,000.")
     if impact is not None and not 1 <= impact <= 5:
         raise Unprocessable("impact must be between 1 and 5.")
-    now = utcnow()
+    now = clock.now()
     item = WorkItem(
         kind=kind, request_id=request_id, owner_id=owner.id or 0, title=title,
         status=WorkItemStatus.open,
@@ -269,7 +270,7 @@ async def close_for_request(session: AsyncSession, request_id: int, status: Work
         WorkItem.request_id == request_id,
         col(WorkItem.status).in_([WorkItemStatus.open, WorkItemStatus.deferred]))
         .order_by(col(WorkItem.id)))).all())
-    now = utcnow()
+    now = clock.now()
     for row in rows:
         row.status = status
         row.updated_at = now
@@ -310,7 +311,7 @@ async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate,
     if item.parent_id is None:
         item.matrix_effort_hours = item.effort_hours
     _derive(item, thresholds, owner.time_zone)
-    item.updated_at = utcnow()
+    item.updated_at = clock.now()
     session.add(item)
     if item.chunk_count:
         # Chunks take their project's place on the matrix, its owner and its deadline.
@@ -357,7 +358,7 @@ async def add_chunks(session: AsyncSession, item_id: int, data: ChunksCreate, *,
         session.add(row)
     parent.chunk_count += len(data.chunks)
     _derive(parent, thresholds, owner.time_zone)
-    parent.updated_at = utcnow()
+    parent.updated_at = clock.now()
     session.add(parent)
     await session.flush()
     await events.record(session, "work_item.split", "work_item", parent.id,
@@ -381,7 +382,7 @@ async def delete_item(session: AsyncSession, item_id: int, *, if_match: str,
     if parent is not None and owner is not None:
         parent.chunk_count -= 1
         _derive(parent, thresholds, owner.time_zone)
-        parent.updated_at = utcnow()
+        parent.updated_at = clock.now()
         session.add(parent)
     await events.record(session, "work_item.deleted", "work_item", item.id,
                         _event_data(item, chunks=len(chunks)), actor=actor)
@@ -568,7 +569,7 @@ async def put_schedule(session: AsyncSession, member_id: int, data: ScheduleIn, 
                               buffer_share=data.buffer_share, blocks=blocks)
     else:
         stored.time_zone, stored.buffer_share, stored.blocks = zone, data.buffer_share, blocks
-        stored.updated_at = utcnow()
+        stored.updated_at = clock.now()
     session.add(stored)
     await session.flush()
     await events.record(session, "schedule.changed", "member", member_id,
@@ -649,7 +650,7 @@ async def plan_inputs(session: AsyncSession, member_id: int, *, first: date | No
     member = await get_member(session, member_id)
     schedule = await get_schedule(session, member)
     zone = ZoneInfo(schedule.time_zone)
-    now = now or utcnow()
+    now = now or clock.now()
     first = first or now.astimezone(zone).date()
     start = max(now, datetime.combine(first, time(0), zone).astimezone(UTC))
     end = datetime.combine(first + timedelta(days=days), time(0), zone).astimezone(UTC)
@@ -962,7 +963,7 @@ async def apply_plate(session: AsyncSession, member_id: int, *, token: str, firs
         select(Member).where(col(Member.id).in_(owner_ids)))).all()}
     requests = {r.id: r for r in (await session.exec(select(Request).where(
         col(Request.id).in_([r.request_id for r in rows.values() if r.request_id])))).all()}
-    now = utcnow()
+    now = clock.now()
     for action in proposal.actions:
         row = rows[action.item.id]
         data = _event_data(row, action=action.action, reason=action.reason,
