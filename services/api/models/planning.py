@@ -58,6 +58,9 @@ class WorkItem(Versioned, table=True):
     parent_id: int | None = Field(default=None, foreign_key="work_item.id", index=True)
     chunk_no: int | None = None
     target_on: date | None = None
+    # Not planned before this moment: a deferral keeps the item out of the plan it was taken
+    # off, so that plan stays as feasible as the proposal said.
+    not_before_at: datetime | None = utc_field(nullable=True)
     chunk_count: int = Field(default=0)
     # The effort the matrix judges: the item's own, or for a chunk its parent's.
     matrix_effort_hours: float

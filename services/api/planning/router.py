@@ -17,7 +17,7 @@ from services.api.db import SessionDep
 from services.api.errors import Unprocessable, problems
 from services.api.models import PlanningSettings, WorkItem, WorkItemStatus
 from services.api.pagination import CursorParam, Limit, paginate
-from services.api.planning import planner, service, svg
+from services.api.planning import planner, plate, service, svg
 from services.api.planning.schemas import (
     Block,
     CapacityPublic,
@@ -324,11 +324,18 @@ async def read_capacity(member_id: int, session: SessionDep, _: StaffKey,
                           overloaded=any(p.overloaded for p in points), checkpoints=points)
 
 
-def _actions(actions: list[service.Action]) -> list[PlateAction]:
+def _actions(actions: list[plate.Action]) -> list[PlateAction]:
     return [PlateAction(item_id=a.item.id, title=a.item.title, request_id=a.item.request_id,
                         action=a.action, hours=_hours(a.item.minutes), reason=a.reason,
-                        new_deadline=a.new_deadline, hand_to_member_id=a.hand_to)
+                        new_deadline=a.new_deadline, not_before=a.not_before,
+                        hand_to_member_id=a.hand_to)
             for a in actions]
+
+
+def _cannot_fit(inputs: service.PlanInputs, cannot_fit: dict[int, str]) -> list[Unplaced]:
+    by_id = {i.id: i for i in inputs.items}
+    return [Unplaced(item_id=i, title=by_id[i].title, due=by_id[i].due, reason=why)
+            for i, why in cannot_fit.items()]
 
 
 @router.get("/members/{member_id}/what-can-i-take-off-my-plate", tags=["planning"],
@@ -338,12 +345,13 @@ async def read_plate(member_id: int, session: SessionDep, _: StaffKey, start: St
     """A concrete, minimal list of the lowest-priority items (never one marked fixed) to
     defer, hand over or decline so the plan becomes feasible, with the hours freed and new
     dates. The manager applies it with its `token`."""
-    p = await service.propose_plate(session, member_id, first=start, days=days)
+    p = await plate.propose_plate(session, member_id, first=start, days=days)
     return PlateProposal(member_id=member_id, start=p.inputs.start, end=p.inputs.end,
                          token=p.token, feasible_before=p.before.feasible,
                          feasible_after=p.after.feasible,
                          hours_freed=_hours(sum(a.item.minutes for a in p.actions)),
-                         actions=_actions(p.actions), note=p.note)
+                         actions=_actions(p.actions),
+                         cannot_fit=_cannot_fit(p.inputs, p.cannot_fit), note=p.note)
 
 
 @router.post("/members/{member_id}/what-can-i-take-off-my-plate/apply", tags=["planning"],
@@ -359,9 +367,10 @@ async def apply_plate(member_id: int, body: PlateApply, session: SessionDep,
     request are told. A handed-over request follows its work to the new owner. 412 when the
     proposal went stale."""
     service.check_days(body.days)
-    applied, feasible = await service.apply_plate(session, member_id, token=body.token,
-                                                  first=body.start, days=body.days, actor=me)
-    return PlateApplied(applied=_actions(applied), plan_feasible=feasible)
+    p, feasible = await plate.apply_plate(session, member_id, token=body.token,
+                                          first=body.start, days=body.days, actor=me)
+    return PlateApplied(applied=_actions(p.actions), plan_feasible=feasible,
+                        cannot_fit=_cannot_fit(p.inputs, p.cannot_fit))
 
 
 @router.get("/members/{member_id}/earliest-slot", tags=["planning"],

@@ -79,6 +79,9 @@ class WorkItemPublic(BaseModel):
     parent_id: int | None
     chunk_no: int | None
     target_on: date | None
+    not_before_at: datetime | None = Field(
+        default=None, description="Not planned before this moment (set when the work is "
+        "deferred off a plan).")
     quadrant: Quadrant
     queue_rank: int = Field(description="1 quick win (high impact), 2 quick win (medium "
                                         "impact), 3 major project work, 4 fill-in, 5 thankless "
@@ -264,7 +267,12 @@ class PlateAction(BaseModel):
     action: Literal["defer", "hand_over", "decline"]
     hours: float
     reason: str
-    new_deadline: datetime | None = None
+    new_deadline: datetime | None = Field(
+        default=None, description="Defer: the new deadline, never earlier than the old one, "
+        "and one the member's plan meets.")
+    not_before: datetime | None = Field(
+        default=None, description="Defer: the item is not planned before this (the end of "
+        "the plan it was taken off), so that plan stays feasible.")
     hand_to_member_id: int | None = None
 
 
@@ -277,6 +285,9 @@ class PlateProposal(BaseModel):
     feasible_after: bool
     hours_freed: float
     actions: list[PlateAction]
+    cannot_fit: list[Unplaced] = Field(
+        description="Fixed items that do not fit even without any movable work, and why: no "
+        "action can make room for them; they stay as they are.")
     note: str
 
 
@@ -289,6 +300,7 @@ class PlateApply(Strict):
 class PlateApplied(BaseModel):
     applied: list[PlateAction]
     plan_feasible: bool
+    cannot_fit: list[Unplaced] = Field(description="As in the proposal.")
 
 
 class EarliestSlot(BaseModel):

@@ -390,8 +390,9 @@ def test_plate_defers_the_lowest_priority_and_applies_once(api: Api,
     assert (proposal["feasible_before"], proposal["feasible_after"]) == (False, True)
     assert proposal["actions"] == [{
         "item_id": fill["id"], "title": "Fill-in", "request_id": request_id, "action": "defer",
-        "hours": 2.0, "reason": "the lowest priority work that does not fit this plan",
-        "new_deadline": "2027-01-05T10:36:00Z", "hand_to_member_id": None}]
+        "hours": 2.0, "reason": "the lowest-priority work that does not fit before its "
+                                "deadline; there is room later in this plan",
+        "new_deadline": "2027-01-05T10:36:00Z", "not_before": None, "hand_to_member_id": None}]
     assert proposal["hours_freed"] == 2
     assert_problem(apply(api, owner, proposal["token"], api.key_for(owner)), 403)
     before = count_events(api)

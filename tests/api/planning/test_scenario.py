@@ -119,7 +119,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
         data = on_requests[(kinds[action["action"]], action["request_id"])]
         assert data["requester_id"] is not None
         if action["action"] == "hand_over":
-            assert data["owner_id"] == jonathan["id"]
+            assert data["to_owner_id"] == jonathan["id"] and "owner_id" not in data
             moved_request = api.ok(api.client.get(f"/v1/requests/{action['request_id']}",
                                                   headers=api.manager))
             assert moved_request["owner"]["id"] == jonathan["id"]
