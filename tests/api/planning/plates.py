@@ -192,6 +192,11 @@ def check_invariants(world: World) -> plate.Proposal:
                 and item.due <= inputs.end:
             assert item.id in after.placed, f"fixed item {item.id} is placed"
     assert proposal.after.late == after.late
+    # No work is placed inside a disruption's hours.
+    blocked = [(s, s + timedelta(minutes=planner.minutes(h))) for _, s, h in inputs.disruptions]
+    for pieces in after.placed.values():
+        for p in pieces:
+            assert all(p.end <= bs or p.start >= be for bs, be in blocked), "inside a disruption"
     if proposal.before.feasible:
         assert proposal.actions == []
 

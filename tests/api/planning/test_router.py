@@ -294,7 +294,9 @@ def test_disruption_eats_buffer_then_moves_work(api: Api, owner: dict[str, Any])
     url = f"/v1/members/{owner['id']}/disruptions"
     small = api.ok(api.client.post(url, headers=api.manager, json={
         "started_at": "2027-01-04T10:00:00Z", "hours": 1, "note": "Viral reel"}), 201)
-    assert small["moved"] == []
+    # The buffer absorbs the hour, but the hour is blocked: A goes round it, B starts later.
+    assert [(m["item_id"], m["to_start"]) for m in small["moved"]] == [
+        (b["id"], "2027-01-04T14:00:00Z")]
     assert plan(api, owner)["days"][0]["buffer_remaining_hours"] == 0.6
     big = api.ok(api.client.post(url, headers=api.manager, json={
         "started_at": "2027-01-04T14:00:00Z", "hours": 3}), 201)
