@@ -53,6 +53,9 @@ class WorkItem(Versioned, table=True):
     pillar_fit: bool = Field(default=False)
     goal: str | None = Field(default=None, max_length=500)
     effort_hours: float
+    # Triage accepted the work without an estimate: `effort_hours` is the default, for the
+    # owner to confirm (any change to effort_hours clears it).
+    effort_is_assumed: bool = Field(default=False)
     deadline: datetime | None = utc_field(nullable=True)
     is_fixed: bool = Field(default=False)
     parent_id: int | None = Field(default=None, foreign_key="work_item.id", index=True)

@@ -74,6 +74,10 @@ class WorkItemPublic(BaseModel):
     pillar_fit: bool
     goal: str | None
     effort_hours: float
+    effort_is_assumed: bool = Field(
+        default=False, description="True when triage accepted the work without an estimate: "
+        "effort_hours is the default (2 h), planned as such until the owner confirms or "
+        "changes it (any change to effort_hours clears this).")
     deadline: datetime | None
     is_fixed: bool
     parent_id: int | None

@@ -185,7 +185,7 @@ def _check_fixed(is_fixed: bool | None, actor: Principal | None) -> None:
 async def _new_item(session: AsyncSession, *, kind: WorkItemKind, request_id: int | None,
                     owner: Member, title: str, effort_hours: float, deadline: datetime | None,
                     pillar_fit: bool, goal: str | None, impact: int | None,
-                    is_fixed: bool = False) -> WorkItem:
+                    is_fixed: bool = False, effort_is_assumed: bool = False) -> WorkItem:
     if effort_hours <= 0 or effort_hours > 1000:
         raise Unprocessable("effort_hours must be over 0 and at most 1,000.")
     if impact is not None and not 1 <= impact <= 5:
@@ -197,7 +197,8 @@ async def _new_item(session: AsyncSession, *, kind: WorkItemKind, request_id: in
         impact=impact if impact is not None else derive_impact(
             pillar_fit=pillar_fit, goal=goal, deadline=deadline, asked_at=now),
         impact_is_derived=impact is None, pillar_fit=pillar_fit, goal=goal,
-        effort_hours=effort_hours, deadline=deadline, is_fixed=is_fixed,
+        effort_hours=effort_hours, effort_is_assumed=effort_is_assumed, deadline=deadline,
+        is_fixed=is_fixed,
         matrix_effort_hours=effort_hours, quadrant=Quadrant.quick_win, queue_rank=1,
         sort_due=FAR_FUTURE,
     )
@@ -226,15 +227,18 @@ async def create_item(session: AsyncSession, data: WorkItemCreate, *,
 
 async def create_item_for_request(session: AsyncSession, *, request_id: int, owner_id: int,
                                   title: str, effort_hours: float, deadline: datetime | None,
-                                  pillar_fit: bool, goal: str | None,
-                                  impact: int | None) -> WorkItem:
+                                  pillar_fit: bool, goal: str | None, impact: int | None,
+                                  effort_is_assumed: bool = False) -> WorkItem:
     """The work item for an accepted request, flushed but NOT committed: triage commits it with
-    the request's own change. `impact=None` derives it (see `derive_impact`)."""
+    the request's own change. `impact=None` derives it (see `derive_impact`);
+    `effort_is_assumed` marks an effort triage did not estimate, for the owner to confirm."""
     owner = await _owner(session, owner_id)
     item = await _new_item(session, kind=WorkItemKind.request, request_id=request_id,
                            owner=owner, title=title, effort_hours=effort_hours,
-                           deadline=deadline, pillar_fit=pillar_fit, goal=goal, impact=impact)
-    await events.record(session, "work_item.created", "work_item", item.id, event_data(item))
+                           deadline=deadline, pillar_fit=pillar_fit, goal=goal, impact=impact,
+                           effort_is_assumed=effort_is_assumed)
+    await events.record(session, "work_item.created", "work_item", item.id,
+                        event_data(item, effort_is_assumed=effort_is_assumed))
     return item
 
 
@@ -282,6 +286,8 @@ async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate,
         setattr(item, field, value)
     if "impact" in changes:
         item.impact_is_derived = changes["impact"] is None
+    if "effort_hours" in changes:
+        item.effort_is_assumed = False  # the owner gave (or confirmed) the estimate
     if item.impact_is_derived:
         item.impact = derive_impact(pillar_fit=item.pillar_fit, goal=item.goal,
                                     deadline=item.deadline, asked_at=item.created_at)
@@ -412,7 +418,7 @@ QUEUE_ROW = tuple(getattr(WorkItem, name) for name in (
     "id", "kind", "request_id", "owner_id", "title", "status", "impact", "impact_is_derived",
     "pillar_fit", "goal", "effort_hours", "deadline", "is_fixed", "parent_id", "chunk_no",
     "target_on", "quadrant", "queue_rank", "created_at", "updated_at", "sort_due",
-    "not_before_at"))
+    "not_before_at", "effort_is_assumed"))
 
 
 def _queue_statement(*, owner: bool, after: bool) -> Any:
@@ -471,12 +477,13 @@ def queue_entry(row: Any, totals: dict[int, int]) -> dict[str, Any]:
     (enums are str subclasses, so json.dumps writes their values)."""
     (item_id, kind, request_id, owner_id, title, status, impact, derived, fit, goal, effort,
      deadline, fixed, parent_id, chunk_no, target_on, quadrant, rank, created, updated,
-     _, not_before_at) = row
+     _, not_before_at, assumed) = row
     n = totals.get(parent_id) if parent_id is not None else None
     return {
         "item": {"id": item_id, "kind": kind, "request_id": request_id, "owner_id": owner_id,
                  "title": title, "status": status, "impact": impact, "impact_is_derived": derived,
                  "pillar_fit": fit, "goal": goal, "effort_hours": effort,
+                 "effort_is_assumed": assumed,
                  "deadline": _iso(deadline), "is_fixed": fixed, "parent_id": parent_id,
                  "chunk_no": chunk_no, "target_on": _iso(target_on),
                  "not_before_at": _iso(not_before_at), "quadrant": quadrant,
@@ -499,7 +506,9 @@ RANK_WORDS = {1: "quick win", 2: "quick win (medium impact)", 3: "major project"
 
 
 def reason(item: Any, chunk_total: int | None) -> str:
-    parts = [f"{RANK_WORDS[item.queue_rank]}: impact {item.impact}, {item.effort_hours:g}h"]
+    parts = [f"{RANK_WORDS[item.queue_rank]}: impact {item.impact}, {item.effort_hours:g}h"
+             + (" (assumed: no estimate yet, owner to confirm)" if item.effort_is_assumed
+                else "")]
     if item.parent_id is not None:
         parts.append(f"chunk {item.chunk_no} of {chunk_total or item.chunk_no}")
     due = due_of(item)

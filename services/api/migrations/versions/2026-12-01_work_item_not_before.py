@@ -1,4 +1,5 @@
-"""work item not before: a deferred item waits for the end of the plan it was taken off
+"""work item not before and assumed effort: a deferred item waits for the end of the plan it
+was taken off; work accepted without an estimate says its effort is assumed
 
 Revision ID: 5e1a7c3d9b02
 Revises: 0c033b27ef12
@@ -22,8 +23,11 @@ def upgrade() -> None:
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('not_before_at', services.api.db.UTCDateTime(timezone=True),
                                       nullable=True))
+        batch_op.add_column(sa.Column('effort_is_assumed', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('work_item', schema=None) as batch_op:
+        batch_op.drop_column('effort_is_assumed')
         batch_op.drop_column('not_before_at')
