@@ -70,6 +70,9 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
             ("Webinar promo", 4, 3, 5), ("Product teaser", 3, 4, 6),
             ("Hiring post", 2, 2, 6), ("Event recap", 6, 2, 7),
             ("Partner shout-out", 5, 1, 8), ("Survey push", 4, 2, 8)], start=1)]
+    # The manager's launch: fixed, low in the matrix, due mid-week; nobody may move it.
+    launch_post = add("Launch announcement (manager's call)", 4, impact=2,
+                      deadline=f"{on(2).isoformat()}T22:00:00Z", is_fixed=True)
     svg = api.client.get(f"/v1/matrix.svg?owner_id={olivia['id']}", headers=stakeholder_key)
     assert svg.status_code == 200 and "Request 1: Webinar promo" in svg.text
     viral = api.ok(api.client.post(f"/v1/members/{olivia['id']}/disruptions", headers=olivia_key,
@@ -91,6 +94,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
     assert proposal["feasible_before"] is False and proposal["feasible_after"] is True
     moved_ids = [a["item_id"] for a in proposal["actions"]]
     assert quick["id"] not in moved_ids and medium["id"] not in moved_ids
+    assert launch_post["id"] not in moved_ids and proposal["cannot_fit"] == []
     assert proposal["hours_freed"] > 0
     assert {a["action"] for a in proposal["actions"]} <= {"defer", "hand_over", "decline"}
     applied = api.ok(api.client.post(
@@ -101,7 +105,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
     # Every affected stakeholder's request gets an event naming it.
     feed = api.ok(api.client.get("/v1/events?limit=200", headers=api.manager))["items"]
     told = {e["data"]["request_id"] for e in feed if e["type"] in (
-        "work_item.deferred", "work_item.handed_over", "work_item.declined")}
+        "work_item.deferred", "work_item.handed_over", "work_item.declined")} - {None}
     request_ids = {r["id"]: r["request_id"] for r in requests}
     assert told == {request_ids[i] for i in moved_ids if i in request_ids}
     assert told, "the flood was made of requests, so stakeholders are told"
@@ -130,7 +134,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
                                  headers=olivia_key))
     assert week["feasible"] is True
     placed = {s["item_id"] for d in week["days"] for s in d["slots"]}
-    assert {quick["id"], medium["id"]} <= placed
+    assert {quick["id"], medium["id"], launch_post["id"]} <= placed
     again = api.ok(api.client.get(
         f"/v1/members/{olivia['id']}/what-can-i-take-off-my-plate?start={WEEK}",
         headers=olivia_key))
