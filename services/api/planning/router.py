@@ -22,6 +22,8 @@ from services.api.planning.schemas import (
     Block,
     CapacityPublic,
     Checkpoint,
+    ChunkCreate,
+    ChunkProposal,
     ChunksCreate,
     ChunkSummary,
     DayPlan,
@@ -142,6 +144,24 @@ async def split_work_item(item_id: int, body: ChunksCreate, session: SessionDep,
     item = await service.add_chunks(session, item_id, body, actor=me)
     response.headers["ETag"] = etag(item)
     return await _detail(session, item)
+
+
+@router.get("/work-items/{item_id}/chunk-proposal", tags=["planning"],
+            summary="Propose chunks for a major project", responses=problems(401, 403, 404, 422))
+async def propose_work_item_chunks(item_id: int, session: SessionDep,
+                                   _: StaffKey) -> ChunkProposal:
+    """Dated chunks over the weeks the project needs, in the time its owner's plan leaves free
+    after their other open work (their blocks and buffer), one chunk per week, each due the
+    last day it needs that week. Accept or edit, then POST them to `.../chunks`."""
+    item, chunks, left = await service.propose_chunks(session, item_id)
+    weeks = len(chunks)
+    note = (f"{item.effort_hours:g}h over {weeks} week(s)." if not left else
+            f"{left:g}h of {item.effort_hours:g}h find no room before "
+            f"{'its deadline' if item.deadline else 'eight weeks out'}: move the deadline, "
+            "clear the plate or hand part of it over.")
+    return ChunkProposal(project_id=item.id or 0, hours_without_room=left, note=note,
+                         chunks=[ChunkCreate(title=t, effort_hours=h, target_on=d)
+                                 for t, h, d in chunks])
 
 
 # Thresholds, queue, matrix

@@ -62,6 +62,16 @@ class ChunksCreate(Strict):
     chunks: list[ChunkCreate] = Field(min_length=1, max_length=50)
 
 
+class ChunkProposal(BaseModel):
+    project_id: int
+    chunks: list[ChunkCreate] = Field(description="Send `{\"chunks\": ...}` (as is or "
+                                      "edited) to POST /v1/work-items/{id}/chunks to create "
+                                      "them in one call.")
+    hours_without_room: float = Field(description="Effort that found no free time before the "
+                                      "project's deadline (or in the next eight weeks).")
+    note: str
+
+
 class WorkItemPublic(BaseModel):
     id: int
     kind: WorkItemKind

@@ -33,7 +33,7 @@ from services.api.models import (
     WorkSchedule,
 )
 from services.api.pagination import where_given
-from services.api.planning import planner
+from services.api.planning import chunking, planner
 from services.api.planning.schemas import (
     ChunksCreate,
     DisruptionCreate,
@@ -382,6 +382,12 @@ async def chunks_of(session: AsyncSession, parent_id: int) -> list[WorkItem]:
 def progress_and_warnings(parent: WorkItem, chunks: Sequence[WorkItem]
                           ) -> tuple[float | None, list[str]]:
     if not chunks:
+        if parent.quadrant == Quadrant.major_project and parent.parent_id is None \
+                and parent.status == WorkItemStatus.open:
+            # The article: big projects are broken into chunks over a longer horizon.
+            return None, [f"A major project of {parent.effort_hours:g}h without chunks: split "
+                          f"it over the weeks it needs (GET /v1/work-items/{parent.id}/"
+                          "chunk-proposal proposes dated chunks)."]
         return None, []
     live = [c for c in chunks if c.status != WorkItemStatus.declined]
     total = sum(c.effort_hours for c in live)
@@ -391,6 +397,29 @@ def progress_and_warnings(parent: WorkItem, chunks: Sequence[WorkItem]
         warnings.append(f"The chunks add up to {total:g}h but the project is estimated at "
                         f"{parent.effort_hours:g}h.")
     return (round(done / total, 4) if total else 0.0), warnings
+
+
+async def propose_chunks(session: AsyncSession, item_id: int
+                         ) -> tuple[WorkItem, list[tuple[str, float, date]], float]:
+    """Dated chunks for an open project without chunks, over the next eight weeks of its
+    owner's plan (their blocks, buffer and other open work placed first): (project, chunks as
+    (title, hours, target day), hours that found no room before its deadline)."""
+    item = await get_item(session, item_id)
+    if item.parent_id is not None or item.chunk_count:
+        raise Unprocessable("Only a project not yet split gets a chunk proposal.")
+    if item.status != WorkItemStatus.open:
+        raise Unprocessable(f"Only open work is split; this one is {item.status.value}.")
+    inputs = await plan_inputs(session, item.owner_id, first=None, days=SLOT_SEARCH_DAYS)
+    others = [i for i in inputs.items if i.id != item.id]
+    plan = run_plan(inputs, others)
+    deadline_day = (item.deadline.astimezone(inputs.zone).date() if item.deadline else None)
+    drafts, left = chunking.split(item.title[:280], planner.minutes(item.effort_hours), plan,
+                                  deadline_day=deadline_day)
+    hours = [round(d.minutes / 60, 2) for d in drafts]
+    if hours and not left:
+        hours[-1] = round(item.effort_hours - sum(hours[:-1]), 2)  # they add up exactly
+    return item, [(d.title, h, d.target_on) for d, h in zip(drafts, hours, strict=True)], \
+        round(left / 60, 2)
 
 
 def list_items_query(owner_id: int | None, status: WorkItemStatus | None,
