@@ -209,7 +209,8 @@ async def _new_item(session: AsyncSession, *, kind: WorkItemKind, request_id: in
 
 
 async def create_item(session: AsyncSession, data: WorkItemCreate, *,
-                      actor: Principal) -> WorkItem:
+                      actor: Principal | None) -> WorkItem:
+    """Add work to an owner's plate; `actor=None` is the command line (the demo seed)."""
     _check_fixed(data.is_fixed or None, actor)
     owner = await _owner(session, data.owner_id)
     if data.request_id is not None and await session.get(Request, data.request_id) is None:
