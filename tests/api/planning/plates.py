@@ -6,6 +6,7 @@ apply is modelled by `post_apply_items` (the owner's queue once applied) and the
 queues with what they were given (`tests/api/planning/test_plate_http.py` checks the real
 apply against this model through HTTP)."""
 
+import itertools
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -192,6 +193,13 @@ def check_invariants(world: World) -> plate.Proposal:
                 and item.due <= inputs.end:
             assert item.id in after.placed, f"fixed item {item.id} is placed"
     assert proposal.after.late == after.late
+    # No two pieces of work overlap, none is in a buffer block, none starts before now.
+    pieces = sorted((p for ps in after.placed.values() for p in ps), key=lambda p: p.start)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(pieces)), "overlap"
+    assert all(p.start >= inputs.start for p in pieces)
+    buffers = [(s, e) for n in range(inputs.days + 1) for s, e, k in planner.local_windows(
+        inputs.schedule.blocks, inputs.zone, inputs.first_day + timedelta(days=n)) if k == "buffer"]
+    assert all(p.end <= bs or p.start >= be for p in pieces for bs, be in buffers), "in a buffer"
     # No work is placed inside a disruption's hours.
     blocked = [(s, s + timedelta(minutes=planner.minutes(h))) for _, s, h in inputs.disruptions]
     for pieces in after.placed.values():
