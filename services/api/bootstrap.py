@@ -1,16 +1,18 @@
 """Command-line use cases outside HTTP: the first keys, and the demo team from the article."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api import demo_metrics
+from services.api import clock, demo_metrics
 from services.api.db import make_async_engine, utcnow
 from services.api.errors import AppError
 from services.api.keys import service as keys
-from services.api.models import Member, MemberRole, Network, Pillar, Purpose, Role
+from services.api.models import Member, MemberRole, Network, Pillar, Purpose, Role, WorkItem
+from services.api.planning import service as planning
+from services.api.planning.schemas import WorkItemCreate
 from services.api.team import service as team
 from services.api.team.schemas import MemberCreate, NetworkCreate, PillarCreate
 
@@ -92,6 +94,52 @@ DEMO_PILLARS = [
 ]
 
 
+# (title, effort hours, impact, due in days or None, fixed): an overloaded awareness
+# strategist's plate, in every quadrant, with the manager's fixed launch and a big project.
+OLIVIA_PLATE = [
+    ("TikTok launch teaser (manager's fixed launch)", 4, 5, 2, True),
+    ("Reply to the trending TikTok sound", 2, 5, 1, False),
+    ("Instagram carousel: product tips", 3, 4, 2, False),
+    ("YouTube Shorts cut of the webinar", 3, 4, 3, False),
+    ("Pinterest board refresh for Q1 planners", 2, 3, 3, False),
+    ("Creator collab brief", 4, 3, 4, False),
+    ("Webinar promo reel (Product Marketing)", 4, 3, 2, False),
+    ("Hiring post for the design team", 2, 2, 3, False),
+    ("Event recap video", 4, 2, 2, False),
+    ("Customer story cutdowns", 4, 2, 3, False),
+    ("Instagram Reels for the launch week", 4, 4, 3, False),
+    ("Resize every old banner for Pinterest", 10, 1, 5, False),
+    ("Partner shout-out compilation", 8, 1, 4, False),
+    ("Reformat the brand video archive", 12, 1, None, False),
+    ("TikTok launch video series", 40, 5, 30, False),
+]
+# A teammate with room this week.
+JONATHAN_PLATE = [
+    ("LinkedIn thought-leadership post", 2, 5, 2, False),
+    ("X (Twitter) community replies", 3, 3, 3, False),
+]
+
+
+async def seed_plates(session: AsyncSession, ids: dict[str, int]) -> list[str]:
+    """The demo's work items, due relative to today, so the queue, the week plan, the
+    matrix and the plate flow show something on a fresh install; once."""
+    created = []
+    today = clock.now().date()
+    for email, plate in ((AWARENESS, OLIVIA_PLATE), (ENGAGEMENT, JONATHAN_PLATE)):
+        owner_id = ids[email]
+        if (await session.exec(select(WorkItem.id).where(
+                WorkItem.owner_id == owner_id).limit(1))).first() is not None:
+            continue
+        for title, effort, impact, due_in, fixed in plate:
+            due = (None if due_in is None else datetime.combine(
+                today + timedelta(days=due_in), time(21), UTC))
+            await planning.create_item(session, WorkItemCreate(
+                title=title, owner_id=owner_id, effort_hours=effort, impact=impact,
+                deadline=due, is_fixed=fixed), actor=None)
+        created.append(f"{len(plate)} work items for {email}")
+    return created
+
+
 async def seed_demo(url: str, progress: Callable[[str], None] | None = None) -> str:
     """Create whatever of the demo team is missing; existing rows are left as they are.
     `progress` hears each step as it starts."""
@@ -126,7 +174,10 @@ async def seed_demo(url: str, progress: Callable[[str], None] | None = None) -> 
                     audiences=audiences), actor=None)
                 created.append(f"pillar '{name}'")
             say("two quarters of posts and metric snapshots")
+            ids = {email: m.id or 0 for email, m in by_email.items()}
             created += await demo_metrics.seed(session)
+            say("work items on the strategists' plates")
+            created += await seed_plates(session, ids)
     finally:
         await engine.dispose()
     return (f"demo data: created {', '.join(created)}" if created

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.api import errors, health, openapi_doc
 from services.api.auth import KeyCache
 from services.api.calendar.router import router as calendar_router
+from services.api.clock import Clock, ClockMiddleware, SystemClock
 from services.api.db import make_async_engine, open_direct
 from services.api.errors import problems
 from services.api.events import webhooks
@@ -46,7 +47,8 @@ async def sample_process(metrics: Metrics, every_seconds: float = 15.0) -> None:
         await asyncio.sleep(every_seconds)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The app; `clock` gives it another "now" than the real one (tests freeze it)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
 
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="social-priorities", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan, generate_unique_id_function=openapi_doc.operation_id)
     app.state.settings = settings
+    app.state.clock = clock or SystemClock()
     app.state.metrics = Metrics()
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     errors.install(app)
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, responses=problems(400, 413))
     # Added last runs first: request id and logs wrap everything, then the input limits (size,
     # depth, NUL), then Idempotency-Key, which authenticates before it claims a key.
+    app.add_middleware(ClockMiddleware)
     app.add_middleware(IdempotencyMiddleware, ttl_hours=settings.idempotency_ttl_hours,
                        lease_seconds=settings.idempotency_lease_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -38,3 +38,43 @@ def test_seed_demo_loads_posts_goals_and_notes_once(sqlite_template: Path,
     assert counts(url) == before
 
 
+
+
+def test_seed_demo_loads_a_plate_the_plate_flow_clears(sqlite_template: Path,
+                                                       tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import col, select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from services.api import clock
+    from services.api.db import make_async_engine
+    from services.api.models import Member, WorkItem
+    from services.api.planning import plate, service
+
+    path = tmp_path / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+
+    async def check() -> None:
+        engine = make_async_engine(url)
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            olivia = (await session.exec(select(Member).where(
+                Member.email == bootstrap.AWARENESS))).one()
+            items = (await session.exec(select(WorkItem).order_by(col(WorkItem.id)))).all()
+            assert {i.quadrant.value for i in items} == {
+                "quick_win", "major_project", "fill_in", "thankless"}
+            assert any(i.is_fixed for i in items)
+            project = next(i for i in items if i.effort_hours == 40)
+            assert service.progress_and_warnings(project, [])[1], "a project without chunks"
+            inputs = await service.plan_inputs(session, olivia.id or 0, first=None, days=7)
+            assert not service.run_plan(inputs).feasible, "Olivia is overloaded"
+            proposal = await plate.propose_plate(session, olivia.id or 0, first=None, days=7)
+            assert proposal.after.feasible and proposal.cannot_fit == {}
+            assert "hand_over" in {a.action for a in proposal.actions}, "Jonathan has room"
+        await engine.dispose()
+
+    # A Tuesday morning: the plate is relative to the clock, so any day would do.
+    with clock.using(clock.FrozenClock(datetime(2027, 1, 5, 8, tzinfo=UTC))):
+        asyncio.run(bootstrap.seed_demo(url))
+        asyncio.run(check())

@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.api import clock
 from services.api.auth import Principal
 from services.api.db import utcnow
 from services.api.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -291,7 +292,7 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
     if request is None:
         raise NotFound(f"No request with id {request_id}.")
     _may_manage(request, principal)
-    now = utcnow()
+    now = clock.now()  # the app's clock: the earliest slot below plans from it
     to = S.declined if data.decision == Decision.decline else S.triaged
     check_move(request, to)
     for field in ("earliest_start_at", "next_update_due_at"):
@@ -338,7 +339,7 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
     work_item_id = experiment_id = None
     if accepted and request.owner_id is not None:
         work_item_id = await _work_item_for(session, request, request.owner_id,
-                                            data.effort_hours or DEFAULT_EFFORT_HOURS)
+                                            data.effort_hours)
     if data.decision == Decision.compromise and data.alternative is not None \
             and data.alternative.kind == Alternative.ab_test:
         experiment_id = await _experiment_for(session, request, data.alternative, principal)
@@ -352,9 +353,10 @@ async def triage(session: AsyncSession, request_id: int, data: TriageCreate, *,
 
 
 async def _work_item_for(session: AsyncSession, request: Request, owner_id: int,
-                         effort_hours: float) -> int | None:
+                         effort_hours: float | None) -> int | None:
     """The owner's work item for accepted work, once per request (a triage retried after a
-    lost response finds it)."""
+    lost response finds it). Without an estimate it is planned at DEFAULT_EFFORT_HOURS and
+    marked `effort_is_assumed`, so the queue and the item say so and the owner confirms."""
     assert request.id is not None
     found = (await session.exec(select(WorkItem.id).where(
         WorkItem.request_id == request.id, col(WorkItem.parent_id).is_(None)).limit(1))).first()
@@ -362,7 +364,8 @@ async def _work_item_for(session: AsyncSession, request: Request, owner_id: int,
         return found
     item = await planning.create_item_for_request(
         session, request_id=request.id, owner_id=owner_id, title=request.title[:300],
-        effort_hours=effort_hours, deadline=request.deadline_at,
+        effort_hours=effort_hours or DEFAULT_EFFORT_HOURS,
+        effort_is_assumed=effort_hours is None, deadline=request.deadline_at,
         pillar_fit=not request.needs_strategy_review, goal=request.goal.value, impact=None)
     return item.id
 

@@ -53,11 +53,17 @@ class WorkItem(Versioned, table=True):
     pillar_fit: bool = Field(default=False)
     goal: str | None = Field(default=None, max_length=500)
     effort_hours: float
+    # Triage accepted the work without an estimate: `effort_hours` is the default, for the
+    # owner to confirm (any change to effort_hours clears it).
+    effort_is_assumed: bool = Field(default=False)
     deadline: datetime | None = utc_field(nullable=True)
     is_fixed: bool = Field(default=False)
     parent_id: int | None = Field(default=None, foreign_key="work_item.id", index=True)
     chunk_no: int | None = None
     target_on: date | None = None
+    # Not planned before this moment: a deferral keeps the item out of the plan it was taken
+    # off, so that plan stays as feasible as the proposal said.
+    not_before_at: datetime | None = utc_field(nullable=True)
     chunk_count: int = Field(default=0)
     # The effort the matrix judges: the item's own, or for a chunk its parent's.
     matrix_effort_hours: float

@@ -104,7 +104,10 @@ def build_days(blocks: list[dict[str, str]], zone: ZoneInfo, first: date, count:
                buffer_share: float, now: datetime,
                disruptions: list[tuple[datetime, float]]) -> list[Day]:
     """Per local day: plannable windows after `now`, the buffer, and what disruptions took.
-    A disruption uses the day's buffer first; what it cannot absorb comes off planned time."""
+    A disruption is a blocked interval: no work is placed inside its hours. It uses the
+    day's buffer first (the time held back for it); what it cannot absorb comes off the
+    time the day may be planned."""
+    blocked = [(s, s + timedelta(minutes=minutes(h))) for s, h in disruptions]
     disrupted: dict[date, int] = {}
     for started_at, hours in disruptions:
         local_day = started_at.astimezone(zone).date()
@@ -120,14 +123,32 @@ def build_days(blocks: list[dict[str, str]], zone: ZoneInfo, first: date, count:
         for s, e, k in raw:
             if k == "buffer" or e <= now:
                 continue
-            windows.append((max(s, now), e))
+            windows += _cut(max(s, now), e, blocked)
         free = sum(_span(s, e) for s, e in windows)
         held_back = buffer - explicit
         overflow = max(0, disrupted.get(d, 0) - buffer)
         day = Day(d, windows, total, buffer, disrupted.get(d, 0))
-        day.cap = max(0, min(free, total - explicit - held_back) - overflow)
+        day.cap = max(0, min(free, total - explicit - held_back - overflow))
         days.append(day)
     return days
+
+
+def _cut(start: datetime, end: datetime, blocked: list[tuple[datetime, datetime]]
+         ) -> list[tuple[datetime, datetime]]:
+    """The window [start, end) without the blocked intervals, as windows in order."""
+    pieces = [(start, end)]
+    for bs, be in blocked:
+        left = []
+        for ps, pe in pieces:
+            if be <= ps or bs >= pe:
+                left.append((ps, pe))
+                continue
+            if ps < bs:
+                left.append((ps, bs))
+            if be < pe:
+                left.append((be, pe))
+        pieces = left
+    return [(s, e) for s, e in pieces if _span(s, e) > 0]
 
 
 def _span(start: datetime, end: datetime) -> int:

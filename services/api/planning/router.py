@@ -10,17 +10,20 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import inspect
 from sqlmodel import col
 
+from services.api import clock
 from services.api.auth import ManagerKey, PersonKey, StaffKey
 from services.api.concurrency import IfMatch, etag
-from services.api.db import SessionDep, utcnow
+from services.api.db import SessionDep
 from services.api.errors import problems
 from services.api.models import PlanningSettings, WorkItem, WorkItemStatus
 from services.api.pagination import CursorParam, Limit, paginate
-from services.api.planning import planner, service, svg
+from services.api.planning import planner, plate, service, svg
 from services.api.planning.schemas import (
     Block,
     CapacityPublic,
     Checkpoint,
+    ChunkCreate,
+    ChunkProposal,
     ChunksCreate,
     ChunkSummary,
     DayPlan,
@@ -142,6 +145,24 @@ async def split_work_item(item_id: IdParam, body: ChunksCreate, session: Session
     item = await service.add_chunks(session, item_id, body, actor=me)
     response.headers["ETag"] = etag(item)
     return await _detail(session, item)
+
+
+@router.get("/work-items/{item_id:int}/chunk-proposal", tags=["planning"],
+            summary="Propose chunks for a major project", responses=problems(401, 403, 404, 422))
+async def propose_work_item_chunks(item_id: IdParam, session: SessionDep,
+                                   _: StaffKey) -> ChunkProposal:
+    """Dated chunks over the weeks the project needs, in the time its owner's plan leaves free
+    after their other open work (their blocks and buffer), one chunk per week, each due the
+    last day it needs that week. Accept or edit, then POST them to `.../chunks`."""
+    item, chunks, left = await service.propose_chunks(session, item_id)
+    weeks = len(chunks)
+    note = (f"{item.effort_hours:g}h over {weeks} week(s)." if not left else
+            f"{left:g}h of {item.effort_hours:g}h find no room before "
+            f"{'its deadline' if item.deadline else 'eight weeks out'}: move the deadline, "
+            "clear the plate or hand part of it over.")
+    return ChunkProposal(project_id=item.id or 0, hours_without_room=left, note=note,
+                         chunks=[ChunkCreate(title=t, effort_hours=h, target_on=d)
+                                 for t, h, d in chunks])
 
 
 # Thresholds, queue, matrix
@@ -278,7 +299,7 @@ async def log_disruption(member_id: IdParam, body: DisruptionCreate, session: Se
     day = row.started_at.astimezone(ZoneInfo(zone)).date()
     monday = day.fromordinal(day.toordinal() - day.weekday())
     inputs = await service.plan_inputs(session, member_id, first=monday, days=7,
-                                       now=min(utcnow(), row.started_at))
+                                       now=min(clock.now(), row.started_at))
     plan = service.run_plan(inputs)
     return DisruptionPublic(id=row.id or 0, member_id=member_id, started_at=row.started_at,
                             hours=row.hours, note=row.note,
@@ -328,11 +349,18 @@ async def read_capacity(member_id: IdParam, session: SessionDep, _: StaffKey,
                           overloaded=any(p.overloaded for p in points), checkpoints=points)
 
 
-def _actions(actions: list[service.Action]) -> list[PlateAction]:
+def _actions(actions: list[plate.Action]) -> list[PlateAction]:
     return [PlateAction(item_id=a.item.id, title=a.item.title, request_id=a.item.request_id,
                         action=a.action, hours=_hours(a.item.minutes), reason=a.reason,
-                        new_deadline=a.new_deadline, hand_to_member_id=a.hand_to)
+                        new_deadline=a.new_deadline, not_before=a.not_before,
+                        hand_to_member_id=a.hand_to)
             for a in actions]
+
+
+def _cannot_fit(inputs: service.PlanInputs, cannot_fit: dict[int, str]) -> list[Unplaced]:
+    by_id = {i.id: i for i in inputs.items}
+    return [Unplaced(item_id=i, title=by_id[i].title, due=by_id[i].due, reason=why)
+            for i, why in cannot_fit.items()]
 
 
 @router.get("/members/{member_id:int}/what-can-i-take-off-my-plate", tags=["planning"],
@@ -342,12 +370,13 @@ async def read_plate(member_id: IdParam, session: SessionDep, _: StaffKey, start
     """A concrete, minimal list of the lowest-priority items (never one marked fixed) to
     defer, hand over or decline so the plan becomes feasible, with the hours freed and new
     dates. The manager applies it with its `token`."""
-    p = await service.propose_plate(session, member_id, first=start, days=days)
+    p = await plate.propose_plate(session, member_id, first=start, days=days)
     return PlateProposal(member_id=member_id, start=p.inputs.start, end=p.inputs.end,
                          token=p.token, feasible_before=p.before.feasible,
                          feasible_after=p.after.feasible,
                          hours_freed=_hours(sum(a.item.minutes for a in p.actions)),
-                         actions=_actions(p.actions), note=p.note)
+                         actions=_actions(p.actions),
+                         cannot_fit=_cannot_fit(p.inputs, p.cannot_fit), note=p.note)
 
 
 @router.post("/members/{member_id:int}/what-can-i-take-off-my-plate/apply", tags=["planning"],
@@ -363,9 +392,10 @@ async def apply_plate(member_id: IdParam, body: PlateApply, session: SessionDep,
     request are told. A handed-over request follows its work to the new owner. 412 when the
     proposal went stale."""
     service.check_days(body.days)
-    applied, feasible = await service.apply_plate(session, member_id, token=body.token,
-                                                  first=body.start, days=body.days, actor=me)
-    return PlateApplied(applied=_actions(applied), plan_feasible=feasible)
+    p, feasible = await plate.apply_plate(session, member_id, token=body.token,
+                                          first=body.start, days=body.days, actor=me)
+    return PlateApplied(applied=_actions(p.actions), plan_feasible=feasible,
+                        cannot_fit=_cannot_fit(p.inputs, p.cannot_fit))
 
 
 @router.get("/members/{member_id:int}/earliest-slot", tags=["planning"],
@@ -377,7 +407,7 @@ async def read_earliest_slot(
 ) -> EarliestSlot:
     """When work of this size could be done by this member, after what is already planned:
     "a story takes three hours; not before 11:00"."""
-    now = utcnow()
+    now = clock.now()
     start, finish = await service.earliest_slot_window(session, member_id, effort_hours,
                                                        after=max(after or now, now))
     return EarliestSlot(member_id=member_id, effort_hours=effort_hours, start=start,

@@ -64,6 +64,16 @@ class ChunksCreate(Strict):
     chunks: list[ChunkCreate] = Field(min_length=1, max_length=50)
 
 
+class ChunkProposal(BaseModel):
+    project_id: int
+    chunks: list[ChunkCreate] = Field(description="Send `{\"chunks\": ...}` (as is or "
+                                      "edited) to POST /v1/work-items/{id}/chunks to create "
+                                      "them in one call.")
+    hours_without_room: float = Field(description="Effort that found no free time before the "
+                                      "project's deadline (or in the next eight weeks).")
+    note: str
+
+
 class WorkItemPublic(BaseModel):
     id: int
     kind: WorkItemKind
@@ -76,11 +86,18 @@ class WorkItemPublic(BaseModel):
     pillar_fit: bool
     goal: str | None
     effort_hours: float
+    effort_is_assumed: bool = Field(
+        default=False, description="True when triage accepted the work without an estimate: "
+        "effort_hours is the default (2 h), planned as such until the owner confirms or "
+        "changes it (any change to effort_hours clears this).")
     deadline: datetime | None
     is_fixed: bool
     parent_id: int | None
     chunk_no: int | None
     target_on: date | None
+    not_before_at: datetime | None = Field(
+        default=None, description="Not planned before this moment (set when the work is "
+        "deferred off a plan).")
     quadrant: Quadrant
     queue_rank: int = Field(description="1 quick win (high impact), 2 quick win (medium "
                                         "impact), 3 major project work, 4 fill-in, 5 thankless "
@@ -266,7 +283,12 @@ class PlateAction(BaseModel):
     action: Literal["defer", "hand_over", "decline"]
     hours: float
     reason: str
-    new_deadline: datetime | None = None
+    new_deadline: datetime | None = Field(
+        default=None, description="Defer: the new deadline, never earlier than the old one, "
+        "and one the member's plan meets.")
+    not_before: datetime | None = Field(
+        default=None, description="Defer: the item is not planned before this (the end of "
+        "the plan it was taken off), so that plan stays feasible.")
     hand_to_member_id: int | None = None
 
 
@@ -279,6 +301,9 @@ class PlateProposal(BaseModel):
     feasible_after: bool
     hours_freed: float
     actions: list[PlateAction]
+    cannot_fit: list[Unplaced] = Field(
+        description="Fixed items that do not fit even without any movable work, and why: no "
+        "action can make room for them; they stay as they are.")
     note: str
 
 
@@ -291,6 +316,7 @@ class PlateApply(Strict):
 class PlateApplied(BaseModel):
     applied: list[PlateAction]
     plan_feasible: bool
+    cannot_fit: list[Unplaced] = Field(description="As in the proposal.")
 
 
 class EarliestSlot(BaseModel):

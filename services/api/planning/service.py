@@ -2,10 +2,8 @@
 schedules and disruptions, week plans, capacity, plate-clearing and the earliest honest slot.
 Knows SQL and the rules, not HTTP; the placement arithmetic lives in `planner`."""
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,11 +12,11 @@ from sqlalchemy import bindparam, case, func, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api import pagination
+from services.api import clock, pagination
 from services.api.auth import Principal
 from services.api.concurrency import check_if_match
-from services.api.db import UTCDateTime, utcnow
-from services.api.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
+from services.api.db import UTCDateTime
+from services.api.errors import Forbidden, NotFound, Unprocessable
 from services.api.events import service as events
 from services.api.models import (
     Disruption,
@@ -33,7 +31,7 @@ from services.api.models import (
     WorkSchedule,
 )
 from services.api.pagination import where_given
-from services.api.planning import planner
+from services.api.planning import chunking, planner
 from services.api.planning.schemas import (
     ChunksCreate,
     DisruptionCreate,
@@ -52,28 +50,6 @@ MAX_CHUNKS = 100
 SPLIT_RANK = 9  # a project split into chunks: its chunks are queued, not the project
 LATE_NOTICE = timedelta(hours=48)
 OWNER_ROLES = (MemberRole.strategist, MemberRole.manager)
-
-
-REQUEST_EVENTS = {"work_item.deferred": "request.rescheduled",
-                  "work_item.handed_over": "request.handed_over",
-                  "work_item.declined": "request.declined_by_plan"}
-
-
-async def _tell_requester(session: AsyncSession, request: Request, row: WorkItem, kind: str,
-                          data: dict[str, Any], now: datetime, actor: Principal) -> None:
-    """A request-level event for the stakeholders following the request; a handed-over
-    request follows its work to the new owner."""
-    told: dict[str, Any] = {"request_id": request.id, "requester_id": request.requester_id,
-                            "work_item_id": row.id, "reason": data["reason"]}
-    if kind == "work_item.handed_over":
-        request.owner_id = row.owner_id
-        request.updated_at = now
-        session.add(request)
-        told["owner_id"] = row.owner_id
-    elif kind == "work_item.deferred":
-        told["new_date"] = data["new_deadline"]
-    await events.record(session, REQUEST_EVENTS[kind], "request", request.id, told,
-                        actor=actor)
 
 
 # The matrix
@@ -151,7 +127,7 @@ async def update_settings(session: AsyncSession, data: SettingsUpdate, *, if_mat
         setattr(current, field, value)
     if current.high_impact_min < current.medium_impact_min:
         raise Unprocessable("high_impact_min must be at least medium_impact_min.")
-    current.updated_at = utcnow()
+    current.updated_at = clock.now()
     session.add(current)
     await session.flush()
     # Every item's quadrant and rank in one statement; nothing is loaded into Python.
@@ -180,17 +156,17 @@ async def get_item(session: AsyncSession, item_id: int) -> WorkItem:
     return item
 
 
-def _end_of_day(day: date, zone: str) -> datetime:
+def end_of_day(day: date, zone: str) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(zone)).astimezone(UTC)
 
 
-def _derive(item: WorkItem, thresholds: PlanningSettings, owner_zone: str) -> None:
+def derive_columns(item: WorkItem, thresholds: PlanningSettings, owner_zone: str) -> None:
     """Refresh the derived columns after any change to the inputs."""
     item.quadrant, item.queue_rank = classify(item.impact, item.matrix_effort_hours,
                                               item.chunk_count, thresholds)
     due = item.deadline
     if item.target_on is not None:
-        target = _end_of_day(item.target_on, owner_zone)
+        target = end_of_day(item.target_on, owner_zone)
         due = min(due, target) if due else target
     item.sort_due = due or FAR_FUTURE
 
@@ -207,30 +183,32 @@ def _check_fixed(is_fixed: bool | None, actor: Principal | None) -> None:
 async def _new_item(session: AsyncSession, *, kind: WorkItemKind, request_id: int | None,
                     owner: Member, title: str, effort_hours: float, deadline: datetime | None,
                     pillar_fit: bool, goal: str | None, impact: int | None,
-                    is_fixed: bool = False) -> WorkItem:
+                    is_fixed: bool = False, effort_is_assumed: bool = False) -> WorkItem:
     if effort_hours <= 0 or effort_hours > 1000:
         raise Unprocessable("effort_hours must be over 0 and at most 1,000.")
     if impact is not None and not 1 <= impact <= 5:
         raise Unprocessable("impact must be between 1 and 5.")
-    now = utcnow()
+    now = clock.now()
     item = WorkItem(
         kind=kind, request_id=request_id, owner_id=owner.id or 0, title=title,
         status=WorkItemStatus.open,
         impact=impact if impact is not None else derive_impact(
             pillar_fit=pillar_fit, goal=goal, deadline=deadline, asked_at=now),
         impact_is_derived=impact is None, pillar_fit=pillar_fit, goal=goal,
-        effort_hours=effort_hours, deadline=deadline, is_fixed=is_fixed,
+        effort_hours=effort_hours, effort_is_assumed=effort_is_assumed, deadline=deadline,
+        is_fixed=is_fixed,
         matrix_effort_hours=effort_hours, quadrant=Quadrant.quick_win, queue_rank=1,
         sort_due=FAR_FUTURE,
     )
-    _derive(item, await get_settings(session), owner.time_zone)
+    derive_columns(item, await get_settings(session), owner.time_zone)
     session.add(item)
     await session.flush()
     return item
 
 
 async def create_item(session: AsyncSession, data: WorkItemCreate, *,
-                      actor: Principal) -> WorkItem:
+                      actor: Principal | None) -> WorkItem:
+    """Add work to an owner's plate; `actor=None` is the command line (the demo seed)."""
     _check_fixed(data.is_fixed or None, actor)
     owner = await _owner(session, data.owner_id)
     if data.request_id is not None and await session.get(Request, data.request_id) is None:
@@ -241,22 +219,25 @@ async def create_item(session: AsyncSession, data: WorkItemCreate, *,
                            deadline=data.deadline, pillar_fit=data.pillar_fit, goal=data.goal,
                            impact=data.impact, is_fixed=data.is_fixed)
     await events.record(session, "work_item.created", "work_item", item.id,
-                        _event_data(item), actor=actor)
+                        event_data(item), actor=actor)
     await session.commit()
     return item
 
 
 async def create_item_for_request(session: AsyncSession, *, request_id: int, owner_id: int,
                                   title: str, effort_hours: float, deadline: datetime | None,
-                                  pillar_fit: bool, goal: str | None,
-                                  impact: int | None) -> WorkItem:
+                                  pillar_fit: bool, goal: str | None, impact: int | None,
+                                  effort_is_assumed: bool = False) -> WorkItem:
     """The work item for an accepted request, flushed but NOT committed: triage commits it with
-    the request's own change. `impact=None` derives it (see `derive_impact`)."""
+    the request's own change. `impact=None` derives it (see `derive_impact`);
+    `effort_is_assumed` marks an effort triage did not estimate, for the owner to confirm."""
     owner = await _owner(session, owner_id)
     item = await _new_item(session, kind=WorkItemKind.request, request_id=request_id,
                            owner=owner, title=title, effort_hours=effort_hours,
-                           deadline=deadline, pillar_fit=pillar_fit, goal=goal, impact=impact)
-    await events.record(session, "work_item.created", "work_item", item.id, _event_data(item))
+                           deadline=deadline, pillar_fit=pillar_fit, goal=goal, impact=impact,
+                           effort_is_assumed=effort_is_assumed)
+    await events.record(session, "work_item.created", "work_item", item.id,
+                        event_data(item, effort_is_assumed=effort_is_assumed))
     return item
 
 
@@ -269,7 +250,7 @@ async def close_for_request(session: AsyncSession, request_id: int, status: Work
         WorkItem.request_id == request_id,
         col(WorkItem.status).in_([WorkItemStatus.open, WorkItemStatus.deferred]))
         .order_by(col(WorkItem.id)))).all())
-    now = utcnow()
+    now = clock.now()
     for row in rows:
         row.status = status
         row.updated_at = now
@@ -277,11 +258,11 @@ async def close_for_request(session: AsyncSession, request_id: int, status: Work
     await session.flush()
     for row in rows:
         await events.record(session, "work_item.closed", "work_item", row.id,
-                            _event_data(row, status=status.value, reason=reason), actor=actor)
+                            event_data(row, status=status.value, reason=reason), actor=actor)
     return [row.id or 0 for row in rows]
 
 
-def _event_data(item: WorkItem, **extra: Any) -> dict[str, Any]:
+def event_data(item: WorkItem, **extra: Any) -> dict[str, Any]:
     return {"request_id": item.request_id, "owner_id": item.owner_id, "title": item.title,
             "quadrant": item.quadrant.value, **extra}
 
@@ -304,13 +285,15 @@ async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate,
         setattr(item, field, value)
     if "impact" in changes:
         item.impact_is_derived = changes["impact"] is None
+    if "effort_hours" in changes:
+        item.effort_is_assumed = False  # the owner gave (or confirmed) the estimate
     if item.impact_is_derived:
         item.impact = derive_impact(pillar_fit=item.pillar_fit, goal=item.goal,
                                     deadline=item.deadline, asked_at=item.created_at)
     if item.parent_id is None:
         item.matrix_effort_hours = item.effort_hours
-    _derive(item, thresholds, owner.time_zone)
-    item.updated_at = utcnow()
+    derive_columns(item, thresholds, owner.time_zone)
+    item.updated_at = clock.now()
     session.add(item)
     if item.chunk_count:
         # Chunks take their project's place on the matrix, its owner and its deadline.
@@ -320,12 +303,12 @@ async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate,
             chunk.owner_id = item.owner_id
             if "deadline" in changes:
                 chunk.deadline = item.deadline
-            _derive(chunk, thresholds, owner.time_zone)
+            derive_columns(chunk, thresholds, owner.time_zone)
             session.add(chunk)
     changes = {k: (v.isoformat() if isinstance(v, datetime | date) else v)
                for k, v in changes.items()}
     await events.record(session, "work_item.updated", "work_item", item.id,
-                        _event_data(item, changes=changes), actor=actor)
+                        event_data(item, changes=changes), actor=actor)
     await session.commit()
     return item
 
@@ -353,15 +336,15 @@ async def add_chunks(session: AsyncSession, item_id: int, data: ChunksCreate, *,
             quadrant=Quadrant.major_project, queue_rank=3, sort_due=FAR_FUTURE)
         if parent.deadline is not None:
             row.deadline = parent.deadline
-        _derive(row, thresholds, owner.time_zone)
+        derive_columns(row, thresholds, owner.time_zone)
         session.add(row)
     parent.chunk_count += len(data.chunks)
-    _derive(parent, thresholds, owner.time_zone)
-    parent.updated_at = utcnow()
+    derive_columns(parent, thresholds, owner.time_zone)
+    parent.updated_at = clock.now()
     session.add(parent)
     await session.flush()
     await events.record(session, "work_item.split", "work_item", parent.id,
-                        _event_data(parent, chunks=parent.chunk_count), actor=actor)
+                        event_data(parent, chunks=parent.chunk_count), actor=actor)
     await session.commit()
     return parent
 
@@ -380,11 +363,11 @@ async def delete_item(session: AsyncSession, item_id: int, *, if_match: str,
     await session.flush()
     if parent is not None and owner is not None:
         parent.chunk_count -= 1
-        _derive(parent, thresholds, owner.time_zone)
-        parent.updated_at = utcnow()
+        derive_columns(parent, thresholds, owner.time_zone)
+        parent.updated_at = clock.now()
         session.add(parent)
     await events.record(session, "work_item.deleted", "work_item", item.id,
-                        _event_data(item, chunks=len(chunks)), actor=actor)
+                        event_data(item, chunks=len(chunks)), actor=actor)
     await session.delete(item)
     await session.commit()
 
@@ -398,6 +381,12 @@ async def chunks_of(session: AsyncSession, parent_id: int) -> list[WorkItem]:
 def progress_and_warnings(parent: WorkItem, chunks: Sequence[WorkItem]
                           ) -> tuple[float | None, list[str]]:
     if not chunks:
+        if parent.quadrant == Quadrant.major_project and parent.parent_id is None \
+                and parent.status == WorkItemStatus.open:
+            # The article: big projects are broken into chunks over a longer horizon.
+            return None, [f"A major project of {parent.effort_hours:g}h without chunks: split "
+                          f"it over the weeks it needs (GET /v1/work-items/{parent.id}/"
+                          "chunk-proposal proposes dated chunks)."]
         return None, []
     live = [c for c in chunks if c.status != WorkItemStatus.declined]
     total = sum(c.effort_hours for c in live)
@@ -407,6 +396,29 @@ def progress_and_warnings(parent: WorkItem, chunks: Sequence[WorkItem]
         warnings.append(f"The chunks add up to {total:g}h but the project is estimated at "
                         f"{parent.effort_hours:g}h.")
     return (round(done / total, 4) if total else 0.0), warnings
+
+
+async def propose_chunks(session: AsyncSession, item_id: int
+                         ) -> tuple[WorkItem, list[tuple[str, float, date]], float]:
+    """Dated chunks for an open project without chunks, over the next eight weeks of its
+    owner's plan (their blocks, buffer and other open work placed first): (project, chunks as
+    (title, hours, target day), hours that found no room before its deadline)."""
+    item = await get_item(session, item_id)
+    if item.parent_id is not None or item.chunk_count:
+        raise Unprocessable("Only a project not yet split gets a chunk proposal.")
+    if item.status != WorkItemStatus.open:
+        raise Unprocessable(f"Only open work is split; this one is {item.status.value}.")
+    inputs = await plan_inputs(session, item.owner_id, first=None, days=SLOT_SEARCH_DAYS)
+    others = [i for i in inputs.items if i.id != item.id]
+    plan = run_plan(inputs, others)
+    deadline_day = (item.deadline.astimezone(inputs.zone).date() if item.deadline else None)
+    drafts, left = chunking.split(item.title[:280], planner.minutes(item.effort_hours), plan,
+                                  deadline_day=deadline_day)
+    hours = [round(d.minutes / 60, 2) for d in drafts]
+    if hours and not left:
+        hours[-1] = round(item.effort_hours - sum(hours[:-1]), 2)  # they add up exactly
+    return item, [(d.title, h, d.target_on) for d, h in zip(drafts, hours, strict=True)], \
+        round(left / 60, 2)
 
 
 def list_items_query(owner_id: int | None, status: WorkItemStatus | None,
@@ -433,7 +445,8 @@ def queue_query(owner_id: int | None) -> Any:
 QUEUE_ROW = tuple(getattr(WorkItem, name) for name in (
     "id", "kind", "request_id", "owner_id", "title", "status", "impact", "impact_is_derived",
     "pillar_fit", "goal", "effort_hours", "deadline", "is_fixed", "parent_id", "chunk_no",
-    "target_on", "quadrant", "queue_rank", "created_at", "updated_at", "sort_due"))
+    "target_on", "quadrant", "queue_rank", "created_at", "updated_at", "sort_due",
+    "not_before_at", "effort_is_assumed"))
 
 
 def _queue_statement(*, owner: bool, after: bool) -> Any:
@@ -485,14 +498,16 @@ def queue_entry(row: Any, totals: dict[int, int]) -> dict[str, Any]:
     (enums are str subclasses, so json.dumps writes their values)."""
     (item_id, kind, request_id, owner_id, title, status, impact, derived, fit, goal, effort,
      deadline, fixed, parent_id, chunk_no, target_on, quadrant, rank, created, updated,
-     _) = row
+     _, not_before_at, assumed) = row
     n = totals.get(parent_id) if parent_id is not None else None
     return {
         "item": {"id": item_id, "kind": kind, "request_id": request_id, "owner_id": owner_id,
                  "title": title, "status": status, "impact": impact, "impact_is_derived": derived,
                  "pillar_fit": fit, "goal": goal, "effort_hours": effort,
+                 "effort_is_assumed": assumed,
                  "deadline": _iso(deadline), "is_fixed": fixed, "parent_id": parent_id,
-                 "chunk_no": chunk_no, "target_on": _iso(target_on), "quadrant": quadrant,
+                 "chunk_no": chunk_no, "target_on": _iso(target_on),
+                 "not_before_at": _iso(not_before_at), "quadrant": quadrant,
                  "queue_rank": rank, "created_at": _iso(created), "updated_at": _iso(updated)},
         "reason": reason(row, n), "push_back": rank == 5,
         "chunk_of": None if parent_id is None else {"parent_id": parent_id, "k": chunk_no or 0,
@@ -512,7 +527,9 @@ RANK_WORDS = {1: "quick win", 2: "quick win (medium impact)", 3: "major project"
 
 
 def reason(item: Any, chunk_total: int | None) -> str:
-    parts = [f"{RANK_WORDS[item.queue_rank]}: impact {item.impact}, {item.effort_hours:g}h"]
+    parts = [f"{RANK_WORDS[item.queue_rank]}: impact {item.impact}, {item.effort_hours:g}h"
+             + (" (assumed: no estimate yet, owner to confirm)" if item.effort_is_assumed
+                else "")]
     if item.parent_id is not None:
         parts.append(f"chunk {item.chunk_no} of {chunk_total or item.chunk_no}")
     due = due_of(item)
@@ -561,7 +578,7 @@ async def put_schedule(session: AsyncSession, member_id: int, data: ScheduleIn, 
                               buffer_share=data.buffer_share, blocks=blocks)
     else:
         stored.time_zone, stored.buffer_share, stored.blocks = zone, data.buffer_share, blocks
-        stored.updated_at = utcnow()
+        stored.updated_at = clock.now()
     session.add(stored)
     await session.flush()
     await events.record(session, "schedule.changed", "member", member_id,
@@ -605,7 +622,8 @@ class PlanInputs:
 
 QUEUE_COLUMNS = (WorkItem.id, WorkItem.title, WorkItem.effort_hours, WorkItem.queue_rank,
                  WorkItem.sort_due, WorkItem.quadrant, WorkItem.is_fixed, WorkItem.kind,
-                 WorkItem.request_id, WorkItem.version, WorkItem.target_on)
+                 WorkItem.request_id, WorkItem.version, WorkItem.target_on,
+                 WorkItem.not_before_at)
 CHUNK_LEAD = timedelta(days=6)
 
 
@@ -626,9 +644,17 @@ async def open_queue(session: AsyncSession, owner_id: int, zone: ZoneInfo
             due=None if sort_due >= FAR_FUTURE else sort_due, rank=r.queue_rank,
             sort_due=sort_due, quadrant=str(r.quadrant), is_fixed=r.is_fixed, kind=str(r.kind),
             request_id=r.request_id, version=r.version, is_chunk=r.target_on is not None,
-            not_before=None if r.target_on is None else datetime.combine(
-                r.target_on - CHUNK_LEAD, time(0), zone).astimezone(UTC)))
+            not_before=not_before_of(r.target_on, r.not_before_at, zone)))
     return out
+
+
+def not_before_of(target_on: date | None, not_before_at: datetime | None, zone: ZoneInfo
+                ) -> datetime | None:
+    """The later of a chunk's lead week and a deferral's wait."""
+    lead = None if target_on is None else datetime.combine(
+        target_on - CHUNK_LEAD, time(0), zone).astimezone(UTC)
+    found = [t for t in (lead, not_before_at) if t is not None]
+    return max(found) if found else None
 
 
 def check_days(days: int) -> None:
@@ -642,7 +668,7 @@ async def plan_inputs(session: AsyncSession, member_id: int, *, first: date | No
     member = await get_member(session, member_id)
     schedule = await get_schedule(session, member)
     zone = ZoneInfo(schedule.time_zone)
-    now = now or utcnow()
+    now = now or clock.now()
     first = first or now.astimezone(zone).date()
     start = max(now, datetime.combine(first, time(0), zone).astimezone(UTC))
     end = datetime.combine(first + timedelta(days=days), time(0), zone).astimezone(UTC)
@@ -744,257 +770,6 @@ def _cap_until(day: planner.Day, due: datetime) -> int:
             break
         free += int((min(e, due) - s).total_seconds() // 60)
     return min(free, day.cap)
-
-
-# What can I take off my plate?
-
-
-@dataclass
-class Action:
-    item: planner.Item
-    action: str
-    reason: str
-    new_deadline: datetime | None = None
-    hand_to: int | None = None
-
-
-@dataclass
-class Proposal:
-    inputs: PlanInputs
-    before: planner.Plan
-    after: planner.Plan
-    actions: list[Action]
-    token: str
-    note: str
-
-
-async def propose_plate(session: AsyncSession, member_id: int, *, first: date | None,
-                        days: int) -> Proposal:
-    """The smallest set of the lowest-priority, non-fixed items whose removal makes the plan
-    feasible, each with what to do: decline thankless work, hand work due inside the plan to
-    a teammate with room before its deadline, defer the rest to their earliest honest slot."""
-    check_days(days)
-    inputs = await plan_inputs(session, member_id, first=first, days=days)
-    before = run_plan(inputs)
-    kept, removed, after = _clear(inputs, before)
-    actions = await _decide(session, inputs, removed, kept)
-    if before.feasible:
-        note = "The plan is feasible; nothing needs to come off the plate."
-    elif after.feasible:
-        note = (f"Taking {len(actions)} item(s) off frees "
-                f"{sum(a.item.minutes for a in actions) / 60:g}h and makes the plan feasible.")
-    else:
-        note = ("Even without every movable item the plan is not feasible: the work marked as "
-                "fixed does not fit. Move a fixed item or add time.")
-    token = _token(inputs, actions)
-    return Proposal(inputs, before, after, actions, token, note)
-
-
-def _clear(inputs: PlanInputs, before: planner.Plan
-           ) -> tuple[list[planner.Item], list[planner.Item], planner.Plan]:
-    """(kept, removed, plan without the removed). Placement goes in queue order, so a late
-    item never took time from anyone: taking the late items themselves off is the
-    lowest-priority fix, and it leaves everyone else where they were. Only a late item marked
-    fixed needs room made for it, by taking off the lowest-priority movable work placed ahead
-    of it; what the plan can carry after all is put back, highest priority first."""
-    order = {i.id: n for n, i in enumerate(inputs.items)}
-    by_id = {i.id: i for i in inputs.items}
-    kept, removed, evicted = list(inputs.items), [], []
-    after = before
-    while not after.feasible:
-        movable = {i for i in after.late if not by_id[i].is_fixed}
-        if not movable:
-            stuck = min((by_id[i] for i in after.late), key=lambda i: order[i.id])
-            due = stuck.due or FAR_FUTURE
-            ahead = [i for i in kept if not i.is_fixed and i.id in after.placed
-                     and after.placed[i.id][0].start < due]
-            if not ahead:
-                break  # the fixed work alone does not fit; nothing movable is in its way
-            movable = {max(ahead, key=lambda i: order[i.id]).id}
-            evicted.append(by_id[next(iter(movable))])
-        removed += [by_id[i] for i in sorted(movable, key=order.__getitem__)]
-        kept = [i for i in kept if i.id not in movable]
-        after = run_plan(inputs, kept)
-    if after.feasible:
-        for candidate in sorted(evicted, key=lambda i: order[i.id]):
-            trial = sorted([*kept, candidate], key=lambda i: order[i.id])
-            plan = run_plan(inputs, trial)
-            if plan.feasible:
-                kept, after = trial, plan
-                removed.remove(candidate)
-    removed.sort(key=lambda i: -order[i.id])  # lowest priority first
-    return kept, removed, after
-
-
-async def _decide(session: AsyncSession, inputs: PlanInputs, removed: list[planner.Item],
-                  kept: list[planner.Item]) -> list[Action]:
-    """Per removed item, lowest priority first: decline thankless work; hand a whole item due
-    inside the plan to a teammate with room before its due time; defer the rest to when it
-    can be done after the kept work (over eight weeks), or decline it when it cannot."""
-    if not removed:
-        return []
-    room = await _teammate_room(session, inputs)
-    decided: dict[int, Action] = {}
-    for item in removed:
-        if item.quadrant == Quadrant.thankless.value:
-            decided[item.id] = Action(item, "decline", "thankless task (low impact, high "
-                                                       "effort): push back on it")
-        elif item.due is not None and item.due <= inputs.end and not item.is_chunk:
-            # A chunk stays with its project's owner.
-            taker = next((t for t in room if _take(t, item)), None)
-            if taker is not None:
-                decided[item.id] = Action(item, "hand_over", f"due {item.due.isoformat()}; "
-                                          f"member {taker.id} has room before then",
-                                          hand_to=taker.id)
-    waiting = [replace(r, due=None, rank=99) for r in removed if r.id not in decided]
-    later = run_plan(inputs, [*kept, *waiting], days=SLOT_SEARCH_DAYS) if waiting else None
-    zone = inputs.member.time_zone
-    for item in waiting:
-        finish = later.finish(item.id) if later else None
-        if finish is not None and item.is_chunk:
-            # A chunk is due by the end of its target day: the date the apply will store.
-            finish = _end_of_day(finish.astimezone(ZoneInfo(zone)).date(), zone)
-        decided[item.id] = (
-            Action(item, "defer", "the lowest priority work that does not fit this plan",
-                   new_deadline=finish) if finish else
-            Action(item, "decline", f"no room in the next {SLOT_SEARCH_DAYS} days and nobody "
-                                    "can take it"))
-    return [decided[i.id] for i in removed]
-
-
-@dataclass
-class Room:
-    id: int
-    free: list[tuple[datetime, int]]  # (end of day window, free minutes that day)
-
-    def before(self, due: datetime) -> int:
-        return sum(m for end, m in self.free if end <= due)
-
-
-def _take(room: Room, item: planner.Item) -> bool:
-    due = item.due or FAR_FUTURE
-    if room.before(due) < item.minutes:
-        return False
-    need = item.minutes
-    for n, (end, m) in enumerate(room.free):
-        if end > due or need == 0:
-            break
-        used = min(m, need)
-        room.free[n] = (end, m - used)
-        need -= used
-    return True
-
-
-async def _teammate_room(session: AsyncSession, inputs: PlanInputs) -> list[Room]:
-    """For each other active strategist or manager: plannable minutes per day over the same
-    window, less their own open work due inside it (taken from the earliest days). Three
-    queries for the whole team; their disruptions are not counted."""
-    stmt = select(Member.id, Member.time_zone, Member.role).where(
-        col(Member.role).in_(OWNER_ROLES), col(Member.is_active).is_(True),
-        Member.id != inputs.member.id).order_by(col(Member.id))
-    teammates = [(i or 0, z, r) for i, z, r in (await session.exec(stmt)).all()]
-    if not teammates:
-        return []
-    ids = [t[0] for t in teammates]
-    managers = {t[0] for t in teammates if t[2] == MemberRole.manager}
-    schedules = {s.member_id: s for s in (await session.exec(
-        select(WorkSchedule).where(col(WorkSchedule.member_id).in_(ids)))).all()}
-    demand_stmt = (select(WorkItem.owner_id, func.sum(WorkItem.effort_hours))
-                   .where(col(WorkItem.owner_id).in_(ids),
-                          WorkItem.status == WorkItemStatus.open,
-                          col(WorkItem.queue_rank) < SPLIT_RANK,
-                          col(WorkItem.sort_due) < inputs.end)
-                   .group_by(col(WorkItem.owner_id)))
-    demand: dict[int, float] = dict((await session.exec(demand_stmt)).all())
-    rooms = []
-    for teammate_id, zone_name, _ in teammates:
-        schedule = schedules.get(teammate_id)
-        zone = ZoneInfo(schedule.time_zone if schedule else zone_name)
-        grid = planner.build_days(
-            schedule.blocks if schedule else planner.DEFAULT_BLOCKS, zone, inputs.first_day,
-            inputs.days, buffer_share=schedule.buffer_share if schedule else 0.2,
-            now=inputs.start, disruptions=[])
-        owed = planner.minutes(demand[teammate_id]) if demand.get(teammate_id) else 0
-        free = []
-        for day in grid:
-            used = min(owed, day.cap)
-            owed -= used
-            free.append((day.windows[-1][1] if day.windows else inputs.start, day.cap - used))
-        if owed == 0:
-            rooms.append(Room(teammate_id, free))
-    # Strategists first (the manager oversees rather than takes work), the roomiest first.
-    rooms.sort(key=lambda r: (r.id in managers, -sum(m for _, m in r.free), r.id))
-    return rooms
-
-
-def _token(inputs: PlanInputs, actions: list[Action]) -> str:
-    state = {
-        "items": [(i.id, i.version) for i in inputs.items],
-        "schedule": inputs.schedule.version,
-        "disruptions": [d[0] for d in inputs.disruptions],
-        "window": [inputs.first_day.isoformat(), inputs.days],
-        # New dates are left out: they follow the clock, and are recomputed when applied.
-        "actions": [(a.item.id, a.action, a.hand_to) for a in actions],
-    }
-    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:32]
-
-
-async def apply_plate(session: AsyncSession, member_id: int, *, token: str, first: date | None,
-                      days: int, actor: Principal) -> tuple[list[Action], bool]:
-    """Recompute the proposal and apply it only if it is the one the manager read (412 when
-    anything it rests on changed). One event per moved item, carrying its request id."""
-    proposal = await propose_plate(session, member_id, first=first, days=days)
-    if proposal.token != token:
-        raise PreconditionFailed("The proposal changed since you read it (work, schedule or "
-                                 "disruptions moved); ask for it again and apply the new one.")
-    rows = {r.id: r for r in (await session.exec(select(WorkItem).where(
-        col(WorkItem.id).in_([a.item.id for a in proposal.actions])))).all()}
-    thresholds = await get_settings(session)
-    owner_ids = {member_id} | {a.hand_to for a in proposal.actions if a.hand_to}
-    zones = {m.id: m.time_zone for m in (await session.exec(
-        select(Member).where(col(Member.id).in_(owner_ids)))).all()}
-    requests = {r.id: r for r in (await session.exec(select(Request).where(
-        col(Request.id).in_([r.request_id for r in rows.values() if r.request_id])))).all()}
-    now = utcnow()
-    for action in proposal.actions:
-        row = rows[action.item.id]
-        data = _event_data(row, action=action.action, reason=action.reason,
-                           from_owner_id=row.owner_id)
-        if action.action == "decline":
-            row.status = WorkItemStatus.declined
-            kind = "work_item.declined"
-        elif action.action == "hand_over":
-            row.owner_id = action.hand_to or row.owner_id
-            data["to_owner_id"] = row.owner_id
-            kind = "work_item.handed_over"
-        else:
-            old = due_of(row)
-            data["old_deadline"] = old.isoformat() if old else None
-            new = action.new_deadline or FAR_FUTURE
-            if row.parent_id is not None:
-                # A chunk keeps being a chunk: its target moves to the day it can be done.
-                # `new` is the end of that day (midnight after it): the day is the one before.
-                row.target_on = (new - timedelta(seconds=1)).astimezone(
-                    ZoneInfo(zones[row.owner_id])).date()
-                row.deadline = None
-            else:
-                row.deadline = new
-            kind = "work_item.deferred"
-        _derive(row, thresholds, zones[row.owner_id])
-        if kind == "work_item.deferred":
-            # One value for the answer, the event and the stored item: its due time now.
-            action.new_deadline = due_of(row)
-            data["new_deadline"] = row.sort_due.isoformat()
-        row.updated_at = now
-        session.add(row)
-        await events.record(session, kind, "work_item", row.id, data, actor=actor)
-        request = requests.get(row.request_id or 0)
-        if request is not None:
-            await _tell_requester(session, request, row, kind, data, now, actor)
-    await session.flush()
-    await session.commit()
-    inputs = await plan_inputs(session, member_id, first=first, days=days)
-    return proposal.actions, run_plan(inputs).feasible
 
 
 # The matrix

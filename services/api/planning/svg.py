@@ -1,5 +1,6 @@
 """The priority matrix as a hand-written SVG scatter chart: impact (up) against effort
-(right), quadrant lines at the manager's thresholds, every point labelled and escaped."""
+(right), quadrant lines at the manager's thresholds, every point labelled with its item id
+(the title on hover) and escaped, so 200 points stay readable."""
 
 import math
 from xml.sax.saxutils import escape
@@ -67,10 +68,13 @@ def render(matrix: MatrixPublic) -> str:
         # Points sharing a spot fan out a little so their labels stay apart.
         cx, cy = x(p.effort_hours), y(p.impact) - (n % 5) * 7
         colour = COLOURS[p.quadrant.value]
-        label = escape(p.title if len(p.title) <= 40 else p.title[:39] + "…")
+        # Beside the point only its id (titles of 200 points would cover each other); the
+        # whole title shows on hover, and the id finds the item in the queue.
         out.append(f'<g class="point" data-item-id="{p.item_id}">'
-                   f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{colour}">'
-                   f"<title>{label} (impact {p.impact}, {p.effort_hours:g}h)</title></circle>"
-                   f'<text x="{cx + 8:.1f}" y="{cy + 4:.1f}">{label}</text></g>')
+                   f"<title>#{p.item_id} {escape(p.title)} (impact {p.impact}, "
+                   f"{p.effort_hours:g}h)</title>"
+                   f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{colour}"/>'
+                   f'<text x="{cx + 6:.1f}" y="{cy + 3:.1f}" font-size="9">{p.item_id}</text>'
+                   "</g>")
     out.append("</svg>")
     return "\n".join(out)

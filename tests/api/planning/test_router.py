@@ -294,7 +294,9 @@ def test_disruption_eats_buffer_then_moves_work(api: Api, owner: dict[str, Any])
     url = f"/v1/members/{owner['id']}/disruptions"
     small = api.ok(api.client.post(url, headers=api.manager, json={
         "started_at": "2027-01-04T10:00:00Z", "hours": 1, "note": "Viral reel"}), 201)
-    assert small["moved"] == []
+    # The buffer absorbs the hour, but the hour is blocked: A goes round it, B starts later.
+    assert [(m["item_id"], m["to_start"]) for m in small["moved"]] == [
+        (b["id"], "2027-01-04T14:00:00Z")]
     assert plan(api, owner)["days"][0]["buffer_remaining_hours"] == 0.6
     big = api.ok(api.client.post(url, headers=api.manager, json={
         "started_at": "2027-01-04T14:00:00Z", "hours": 3}), 201)
@@ -390,8 +392,9 @@ def test_plate_defers_the_lowest_priority_and_applies_once(api: Api,
     assert (proposal["feasible_before"], proposal["feasible_after"]) == (False, True)
     assert proposal["actions"] == [{
         "item_id": fill["id"], "title": "Fill-in", "request_id": request_id, "action": "defer",
-        "hours": 2.0, "reason": "the lowest priority work that does not fit this plan",
-        "new_deadline": "2027-01-05T10:36:00Z", "hand_to_member_id": None}]
+        "hours": 2.0, "reason": "the lowest-priority work that does not fit before its "
+                                "deadline; there is room later in this plan",
+        "new_deadline": "2027-01-05T10:36:00Z", "not_before": None, "hand_to_member_id": None}]
     assert proposal["hours_freed"] == 2
     assert_problem(apply(api, owner, proposal["token"], api.key_for(owner)), 403)
     before = count_events(api)

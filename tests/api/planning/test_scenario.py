@@ -2,15 +2,28 @@
 strategist flooded with requests and a viral post, the plate cleared by the manager, the
 stakeholders told through events, and a week plan that holds again."""
 
+from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
+from services.api import clock
+from tests.api.planning.conftest import NOW
 from tests.factories import Api
 
-WEEK = "2027-01-04"
 
-
+# The same story with the clock a year ahead: nothing in it may depend on today's date.
+@pytest.mark.parametrize("frozen", [NOW, NOW + timedelta(days=364)], indirect=True,
+                         ids=["2027", "a-year-later"])
 def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_plate(
-        api: Api) -> None:
+        api: Api, frozen: clock.FrozenClock) -> None:
+    monday = frozen.now().date() + timedelta(days=3)
+    assert monday.weekday() == 0
+    WEEK = monday.isoformat()
+
+    def on(offset: int) -> date:
+        return monday + timedelta(days=offset)
+
     olivia = api.make_member(name="Olivia Martin", time_zone="America/New_York")
     jonathan = api.make_member(name="Jonathan Zuluaga", time_zone="America/Chicago")
     olivia_key = api.key_for(olivia)
@@ -40,8 +53,9 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
                                         {"title": f"Launch videos, week {n}",
                                          "effort_hours": 10, "target_on": target}
                                         for n, target in enumerate(
-                                            ["2027-01-08", "2027-01-15", "2027-01-22",
-                                             "2027-01-29"], start=1)]}), 201)
+                                            [on(4).isoformat(), on(11).isoformat(),
+                                             on(18).isoformat(), on(25).isoformat()],
+                                            start=1)]}), 201)
     assert chunks["warnings"] == [] and chunks["progress"] == 0
     order = api.ok(api.client.get(f"/v1/queue?owner_id={olivia['id']}", headers=olivia_key))
     assert [e["item"]["id"] for e in order["items"][:2]] == [quick["id"], medium["id"]]
@@ -51,15 +65,18 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
     # The flood: accepted requests from stakeholders, all due this week, and a viral post.
     requests = [
         add(f"Request {n}: {what}", effort, request_id=api.make_request()["id"], impact=impact,
-            deadline=f"2027-01-0{day}T22:00:00Z")
+            deadline=f"{on(day - 4).isoformat()}T22:00:00Z")
         for n, (what, effort, impact, day) in enumerate([
             ("Webinar promo", 4, 3, 5), ("Product teaser", 3, 4, 6),
             ("Hiring post", 2, 2, 6), ("Event recap", 6, 2, 7),
             ("Partner shout-out", 5, 1, 8), ("Survey push", 4, 2, 8)], start=1)]
+    # The manager's launch: fixed, low in the matrix, due mid-week; nobody may move it.
+    launch_post = add("Launch announcement (manager's call)", 4, impact=2,
+                      deadline=f"{on(2).isoformat()}T22:00:00Z", is_fixed=True)
     svg = api.client.get(f"/v1/matrix.svg?owner_id={olivia['id']}", headers=stakeholder_key)
     assert svg.status_code == 200 and "Request 1: Webinar promo" in svg.text
     viral = api.ok(api.client.post(f"/v1/members/{olivia['id']}/disruptions", headers=olivia_key,
-                                   json={"started_at": "2027-01-05T15:00:00Z", "hours": 3,
+                                   json={"started_at": f"{on(1).isoformat()}T15:00:00Z", "hours": 3,
                                          "note": "Our reel went viral"}), 201)
     assert viral["moved"], "a 3-hour disruption against a 1.6-hour buffer moves work"
 
@@ -77,6 +94,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
     assert proposal["feasible_before"] is False and proposal["feasible_after"] is True
     moved_ids = [a["item_id"] for a in proposal["actions"]]
     assert quick["id"] not in moved_ids and medium["id"] not in moved_ids
+    assert launch_post["id"] not in moved_ids and proposal["cannot_fit"] == []
     assert proposal["hours_freed"] > 0
     assert {a["action"] for a in proposal["actions"]} <= {"defer", "hand_over", "decline"}
     applied = api.ok(api.client.post(
@@ -87,7 +105,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
     # Every affected stakeholder's request gets an event naming it.
     feed = api.ok(api.client.get("/v1/events?limit=200", headers=api.manager))["items"]
     told = {e["data"]["request_id"] for e in feed if e["type"] in (
-        "work_item.deferred", "work_item.handed_over", "work_item.declined")}
+        "work_item.deferred", "work_item.handed_over", "work_item.declined")} - {None}
     request_ids = {r["id"]: r["request_id"] for r in requests}
     assert told == {request_ids[i] for i in moved_ids if i in request_ids}
     assert told, "the flood was made of requests, so stakeholders are told"
@@ -105,7 +123,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
         data = on_requests[(kinds[action["action"]], action["request_id"])]
         assert data["requester_id"] is not None
         if action["action"] == "hand_over":
-            assert data["owner_id"] == jonathan["id"]
+            assert data["to_owner_id"] == jonathan["id"] and "owner_id" not in data
             moved_request = api.ok(api.client.get(f"/v1/requests/{action['request_id']}",
                                                   headers=api.manager))
             assert moved_request["owner"]["id"] == jonathan["id"]
@@ -116,7 +134,7 @@ def test_flooded_strategist_gets_a_feasible_week_after_the_manager_clears_her_pl
                                  headers=olivia_key))
     assert week["feasible"] is True
     placed = {s["item_id"] for d in week["days"] for s in d["slots"]}
-    assert {quick["id"], medium["id"]} <= placed
+    assert {quick["id"], medium["id"], launch_post["id"]} <= placed
     again = api.ok(api.client.get(
         f"/v1/members/{olivia['id']}/what-can-i-take-off-my-plate?start={WEEK}",
         headers=olivia_key))
