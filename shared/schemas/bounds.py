@@ -64,11 +64,12 @@ def _day_in_range(value: date) -> date:
 
 
 # Body types (JSON): strict, but an integral float is an integer as JSON Schema says. The
-# bounds come before the validator: after it, pydantic writes them into the JSON Schema as
-# `ge`/`le` (not keywords) instead of `minimum`/`maximum`.
-Id = Annotated[int, Interval(ge=1, le=INT32_MAX), BeforeValidator(_number)]
-Int32 = Annotated[int, Interval(ge=-INT32_MAX - 1, le=INT32_MAX), BeforeValidator(_number)]
-Int64 = Annotated[int, Interval(ge=-INT64_MAX - 1, le=INT64_MAX), BeforeValidator(_number)]
+# bounds stay after the validator: before it, a field's own `Field(le=...)` would no longer be
+# enforced. Pydantic then writes these bounds as raw `ge`/`le` keys in the JSON Schema, which
+# services.api.openapi_doc turns into `minimum`/`maximum`.
+Id = Annotated[int, BeforeValidator(_number), Interval(ge=1, le=INT32_MAX)]
+Int32 = Annotated[int, BeforeValidator(_number), Interval(ge=-INT32_MAX - 1, le=INT32_MAX)]
+Int64 = Annotated[int, BeforeValidator(_number), Interval(ge=-INT64_MAX - 1, le=INT64_MAX)]
 Real = Annotated[StrictFloat, AllowInfNan(False)]
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_in_range)]
 Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]

@@ -33,6 +33,7 @@ from services.api.models import (
     Verdict,
 )
 from services.api.pagination import where_given
+from shared.schemas.bounds import INT32_MAX
 from shared.schemas.experiments import (
     CONCLUSIVE,
     PROPORTION_METRICS,
@@ -182,6 +183,10 @@ async def _planned_n(session: AsyncSession, data: ExperimentCreate) -> tuple[int
         baseline_rate=data.baseline_rate, mde=data.mde, network=data.network),
         request_id=data.request_id)
     assert planned.n_per_arm is not None  # mde is required on ExperimentCreate
+    if planned.n_per_arm > INT32_MAX:
+        raise Unprocessable(f"An mde of {data.mde:g} needs {planned.n_per_arm:,} {counted} per "
+                            f"arm, more than an experiment can plan ({INT32_MAX:,}); choose a "
+                            "larger mde or give planned_n_per_arm.")
     return planned.n_per_arm, planned.basis
 
 

@@ -72,8 +72,13 @@ def test_experiment_is_planned_with_fleiss_sample_size(api: Api) -> None:
     ({"guardrail_metrics": ["engagement_rate"]}, None),
     ({"unit": "impression", "guardrail_metrics": ["watch_time"]}, None),
     ({"baseline_rate": None}, None),
+    # Plans more impressions per arm than the column holds (was a 500 on SQLite).
+    ({"unit": "impression", "mde": 1e-9}, None),
+    ({"mde": 1e-12}, None),
+    ({"planned_n_per_arm": 2**31}, "body.planned_n_per_arm"),
 ], ids=["one-arm", "unknown-metric", "negative-mde", "unknown-network", "two-team-arms",
-        "shares", "primary-as-guardrail", "impression-unit-value", "no-baseline"])
+        "shares", "primary-as-guardrail", "impression-unit-value", "no-baseline",
+        "tiny-mde-impressions", "tiny-mde-posts", "planned-beyond-int32"])
 def test_bad_definitions_are_rejected_and_write_nothing(api: Api, change: dict[str, Any],
                                                         field: str | None) -> None:
     body = {"name": "x", "baseline_rate": 0.03, "mde": 0.005,

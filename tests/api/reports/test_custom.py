@@ -108,6 +108,16 @@ def test_highlights_come_in_text_and_html(api: Api, report: dict[str, Any]) -> N
     assert "<li><em>Note: TikTok shorts carried the quarter.</em></li>" in h["html"]
 
 
+@pytest.mark.parametrize("days", [0, 366, 100_000_000])
+def test_share_link_expiry_is_bounded(api: Api, report: dict[str, Any], days: int) -> None:
+    # A field's own range on a bounded integer type is enforced (366 was accepted, 10^8 a 500).
+    r = api.client.post(f"/v1/reports/{report['id']}/share-links", headers=api.manager,
+                        json={"expires_in_days": days})
+    assert_problem(r, 422, field="body.expires_in_days")
+    assert api.ok(api.client.get(f"/v1/reports/{report['id']}/share-links",
+                                 headers=api.manager)) == []
+
+
 def test_share_link_opens_that_report_without_a_key(api: Api, report: dict[str, Any]) -> None:
     link = share(api, report["id"], expires_in_days=7, label="leadership")
     token = token_of(link)
