@@ -182,6 +182,10 @@ def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
         camel = "".join(w.capitalize() for w in subject.split("_"))
         listing = "\n".join(f"- `{k}`: {EVENT_TYPES[k][1]} `data`: {EVENT_DATA[k]}"
                              for k in kinds)
+        # One branch per type, naming its data schema (a lone type is simply one more allOf).
+        branches = [{"required": ["type"], "properties": {
+            "type": {"const": k}, "data": {"$ref": f"#/components/schemas/{EVENT_DATA[k]}"}}}
+            for k in kinds]
         hooks[f"{subject}-events"] = {"post": {
             "operationId": f"on{camel}Event",
             "tags": ["webhooks"],
@@ -193,11 +197,9 @@ def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
                            ("WebhookId", "WebhookTimestamp", "WebhookSignature")],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "allOf": [{"$ref": "#/components/schemas/EventPayload"},
-                          {"properties": {"subject_type": {"const": subject}}}],
-                "oneOf": [{"required": ["type"], "properties": {
-                    "type": {"const": k},
-                    "data": {"$ref": f"#/components/schemas/{EVENT_DATA[k]}"}}}
-                    for k in kinds]},
+                          {"properties": {"subject_type": {"const": subject}}},
+                          *branches[:len(branches) == 1]],
+                **({"oneOf": branches} if len(branches) > 1 else {})},
                 "example": {"id": 1042, "type": kinds[0], "subject_type": subject,
                             "subject_id": "7",
                             "data": schemas[EVENT_DATA[kinds[0]]]["examples"][0],
