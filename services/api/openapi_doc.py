@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 
 from services.api.errors import PROBLEM_JSON, PROBLEM_STATUSES
 from services.api.events.catalog import EVENT_TYPES
+from services.api.events.payloads import DATA_SCHEMAS, EVENT_DATA, entry_updated
 from services.api.openapi_examples import MEDIA_EXAMPLES, example_for
 from shared.schemas.common import PROBLEM_BASE
 
@@ -169,16 +170,22 @@ def _sets_header(route: APIRoute, header: str) -> bool:
     return f'headers["{header}"]' in inspect.getsource(route.endpoint)
 
 
-def _webhooks() -> dict[str, Any]:
-    """One webhook per subject (request, experiment, ...) whose `type` lists that subject's
-    event types, each explained: every payload documented without 57 near-copies."""
+def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
+    """One webhook per subject (request, experiment, ...) whose body is one of that subject's
+    event types, each with its own `data` schema: every payload documented field by field
+    without 57 near-copies of the envelope."""
     subjects: dict[str, list[str]] = {}
     for kind, (subject, _) in EVENT_TYPES.items():
         subjects.setdefault(subject, []).append(kind)
     hooks: dict[str, Any] = {}
     for subject, kinds in sorted(subjects.items()):
         camel = "".join(w.capitalize() for w in subject.split("_"))
-        listing = "\n".join(f"- `{k}`: {EVENT_TYPES[k][1]}" for k in kinds)
+        listing = "\n".join(f"- `{k}`: {EVENT_TYPES[k][1]} `data`: {EVENT_DATA[k]}"
+                             for k in kinds)
+        # One branch per type, naming its data schema (a lone type is simply one more allOf).
+        branches = [{"required": ["type"], "properties": {
+            "type": {"const": k}, "data": {"$ref": f"#/components/schemas/{EVENT_DATA[k]}"}}}
+            for k in kinds]
         hooks[f"{subject}-events"] = {"post": {
             "operationId": f"on{camel}Event",
             "tags": ["webhooks"],
@@ -190,11 +197,12 @@ def _webhooks() -> dict[str, Any]:
                            ("WebhookId", "WebhookTimestamp", "WebhookSignature")],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "allOf": [{"$ref": "#/components/schemas/EventPayload"},
-                          {"type": "object", "properties": {
-                              "type": {"type": "string", "enum": kinds},
-                              "subject_type": {"const": subject}}}]},
+                          {"properties": {"subject_type": {"const": subject}}},
+                          *branches[:len(branches) == 1]],
+                **({"oneOf": branches} if len(branches) > 1 else {})},
                 "example": {"id": 1042, "type": kinds[0], "subject_type": subject,
-                            "subject_id": "7", "data": {},
+                            "subject_id": "7",
+                            "data": schemas[EVENT_DATA[kinds[0]]]["examples"][0],
                             "occurred_at": "2027-01-12T15:00:00.123456+00:00"}}}},
             "responses": {"204": {"$ref": "#/components/responses/WebhookAccepted"}},
         }}
@@ -228,7 +236,8 @@ EVENT_PAYLOAD = {
         "subject_type": {"type": "string"},
         "subject_id": {"type": "string"},
         "data": {"type": "object", "additionalProperties": True,
-                 "description": "The changed fields or the new values."},
+                 "description": "What happened, by type: each event type's schema is named in "
+                                "its webhook (`webhooks` section)."},
         "occurred_at": {"type": "string", "format": "date-time"},
     },
 }
@@ -380,6 +389,8 @@ def build(app: FastAPI) -> dict[str, Any]:
     for schema in schemas.values():
         schema.pop("title", None)  # the component's name says it
     schemas["EventPayload"] = EVENT_PAYLOAD
+    schemas.update(DATA_SCHEMAS)
+    schemas["CalendarEntryUpdatedData"] = entry_updated(schemas["EntryUpdate"])
     components = spec["components"]
     components["schemas"] = _compact(dict(sorted(schemas.items())))
     components["responses"] = {}
@@ -420,7 +431,7 @@ def build(app: FastAPI) -> dict[str, Any]:
                         media["example"] = MEDIA_EXAMPLES[media_type.split(";")[0]]
                     elif "schema" in media and "$ref" not in media["schema"]:
                         media["example"] = example_for(media["schema"], components["schemas"])
-    spec["webhooks"] = _webhooks()
+    spec["webhooks"] = _webhooks(components["schemas"])
     return dict(_json_schema_bounds(spec))
 
 
@@ -482,4 +493,18 @@ def _str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
+FLOW_WIDTH = 90
+
+
+def _dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
+    # A short map goes on its key's line (`name: {type: [string, 'null'], maxLength: 200}`),
+    # a long one in block style: a third fewer lines than PyYAML's leaf-only flow style.
+    node = dumper.represent_dict(data.items())
+    text = json.dumps(data, ensure_ascii=False)
+    if len(text) <= FLOW_WIDTH and "\\n" not in text:
+        node.flow_style = True
+    return node
+
+
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(dict, _dict)
