@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from services.api.models import EntryStatus, FeedScope
 from services.api.team.schemas import Slug, Strict
 from shared.schemas.bounds import YEAR_PATTERN, Id, Timestamp
+from shared.schemas.patch import NotNull, Patch
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Campaign = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -31,15 +32,15 @@ class EntryCreate(Strict):
     tags: list[Tag] = Field(default_factory=list, max_length=20, examples=[["video"]])
 
 
-class EntryUpdate(Strict):
-    title: Title | None = None
-    network: Slug | None = None
-    owner_id: Id | None = None
-    publish_at: Timestamp | None = None
-    status: EntryStatus | None = None
+class EntryUpdate(Patch):
+    title: NotNull[Title] = None
+    network: NotNull[Slug] = None
+    owner_id: Id | None = Field(default=None, description="null: the network's owner that day.")
+    publish_at: NotNull[Timestamp] = None
+    status: NotNull[EntryStatus] = None
     ownership_note: Annotated[str, StringConstraints(max_length=500)] | None = None
     campaign: Campaign | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=20)
+    tags: NotNull[list[Tag]] = Field(default=None, max_length=20)
 
 
 class EntryPublic(BaseModel):

@@ -17,6 +17,7 @@ from services.api.models import DeliveryStatus, Webhook, WebhookDelivery
 from services.api.pagination import CursorParam, Limit, paginate
 from shared.schemas import Page
 from shared.schemas.bounds import IdParam, Int64Param
+from shared.schemas.patch import NotNull, Patch
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -79,13 +80,11 @@ class WebhookCreate(BaseModel):
     event_types: EventTypes = Field(default_factory=list)
 
 
-class WebhookUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: HttpUrl | None = None
-    description: str | None = Field(default=None, max_length=500)
-    event_types: EventTypes | None = None
-    is_active: StrictBool | None = None
+class WebhookUpdate(Patch):
+    url: NotNull[HttpUrl] = None
+    description: NotNull[str] = Field(default=None, max_length=500)
+    event_types: NotNull[EventTypes] = None
+    is_active: NotNull[StrictBool] = None
 
 
 class WebhookPublic(BaseModel):

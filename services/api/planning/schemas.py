@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_vali
 from services.api.models import Quadrant, WorkItemKind, WorkItemStatus
 from services.api.team.schemas import Strict, TimeZone
 from shared.schemas.bounds import Day, Id, Int32, Real, Timestamp
+from shared.schemas.patch import NotNull, Patch
 
 MAX_EFFORT_HOURS = 1000
 IMPACT_RULE = (
@@ -40,17 +41,17 @@ class WorkItemCreate(Strict):
         "The accepted request this work serves; its stakeholder is told when it moves."))
 
 
-class WorkItemUpdate(Strict):
-    title: Title | None = None
-    owner_id: Id | None = None
-    effort_hours: Effort | None = None
-    impact: Impact | None = None
-    pillar_fit: StrictBool | None = None
+class WorkItemUpdate(Patch):
+    title: NotNull[Title] = None
+    owner_id: NotNull[Id] = None
+    effort_hours: NotNull[Effort] = None
+    impact: Impact | None = Field(default=None, description="null: derive it again.")
+    pillar_fit: NotNull[StrictBool] = None
     goal: Goal | None = None
     deadline: Timestamp | None = None
     target_on: Day | None = Field(default=None, description="Chunks only: the target date.")
-    status: WorkItemStatus | None = None
-    is_fixed: StrictBool | None = Field(default=None, description="Manager only.")
+    status: NotNull[WorkItemStatus] = None
+    is_fixed: NotNull[StrictBool] = Field(default=None, description="Manager only.")
 
 
 class ChunkCreate(Strict):
@@ -133,10 +134,10 @@ class SettingsPublic(BaseModel):
     updated_at: datetime | None
 
 
-class SettingsUpdate(Strict):
-    high_impact_min: Int32 | None = Field(default=None, ge=1, le=5)
-    medium_impact_min: Int32 | None = Field(default=None, ge=1, le=5)
-    low_effort_max_hours: Real | None = Field(default=None, gt=0, le=MAX_EFFORT_HOURS)
+class SettingsUpdate(Patch):
+    high_impact_min: NotNull[Int32] = Field(default=None, ge=1, le=5)
+    medium_impact_min: NotNull[Int32] = Field(default=None, ge=1, le=5)
+    low_effort_max_hours: NotNull[Real] = Field(default=None, gt=0, le=MAX_EFFORT_HOURS)
 
 
 class ChunkOf(BaseModel):

@@ -121,8 +121,6 @@ async def update_settings(session: AsyncSession, data: SettingsUpdate, *, if_mat
         await session.flush()
     check_if_match(current, if_match)
     changes = data.model_dump(exclude_unset=True)
-    if any(v is None for v in changes.values()):
-        raise Unprocessable("Thresholds cannot be null; leave out what you do not change.")
     for field, value in changes.items():
         setattr(current, field, value)
     if current.high_impact_min < current.medium_impact_min:
@@ -273,9 +271,6 @@ async def update_item(session: AsyncSession, item_id: int, data: WorkItemUpdate,
     check_if_match(item, if_match)
     changes = data.model_dump(exclude_unset=True)
     _check_fixed(changes.get("is_fixed"), actor)
-    for required in ("title", "owner_id", "effort_hours", "pillar_fit", "status", "is_fixed"):
-        if required in changes and changes[required] is None:
-            raise Unprocessable(f"{required} cannot be null.")
     if "target_on" in changes and item.parent_id is None and changes["target_on"] is not None:
         raise Unprocessable("Only chunks have a target date; give a project a deadline.")
     owner = await _owner(session, changes.get("owner_id") or item.owner_id)

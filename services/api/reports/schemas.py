@@ -11,6 +11,7 @@ from services.api.models import ContentType, GoalMetric
 from services.api.posts.schemas import ENGAGEMENT_RATE, MetricsPublic, NotePublic
 from services.api.team.schemas import Strict
 from shared.schemas.bounds import Day, Int32
+from shared.schemas.patch import NotNull, Patch
 
 
 class SortKey(StrEnum):
@@ -174,13 +175,13 @@ class ReportCreate(Strict):
     sections: list[SectionIn] = Field(min_length=1, max_length=12)
 
 
-class ReportUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=4000)
-    period_from: Day | None = None
-    period_to: Day | None = None
-    networks: list[str] | None = Field(default=None, max_length=50)
-    sections: list[SectionIn] | None = Field(default=None, min_length=1, max_length=12)
+class ReportUpdate(Patch):
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
+    description: NotNull[str] = Field(default=None, max_length=4000)
+    period_from: NotNull[Day] = None
+    period_to: NotNull[Day] = None
+    networks: NotNull[list[str]] = Field(default=None, max_length=50)
+    sections: NotNull[list[SectionIn]] = Field(default=None, min_length=1, max_length=12)
 
 
 class SectionPublic(BaseModel):

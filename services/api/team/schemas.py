@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from services.api.models import MemberRole, Purpose
 from shared.schemas.bounds import YEAR_PATTERN, Day, Id
+from shared.schemas.patch import NotNull, Patch
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 QUARTER_PATTERN = rf"^{YEAR_PATTERN}-Q[1-4]$"
@@ -60,14 +61,14 @@ class MemberCreate(Strict):
     weekly_capacity_hours: Capacity = 40.0
 
 
-class MemberUpdate(Strict):
-    name: Name | None = None
-    email: Email | None = None
-    time_zone: TimeZone | None = None
-    role: MemberRole | None = None
+class MemberUpdate(Patch):
+    name: NotNull[Name] = None
+    email: NotNull[Email] = None
+    time_zone: NotNull[TimeZone] = None
+    role: NotNull[MemberRole] = None
     department: str | None = Field(default=None, max_length=200)
-    weekly_capacity_hours: Capacity | None = None
-    is_active: StrictBool | None = None
+    weekly_capacity_hours: NotNull[Capacity] = None
+    is_active: NotNull[StrictBool] = None
 
 
 class MemberSummary(BaseModel):
@@ -94,10 +95,10 @@ class NetworkCreate(Strict):
     owner_id: Id | None = Field(default=None, description="Member who owns it from today.")
 
 
-class NetworkUpdate(Strict):
-    name: Name | None = None
-    purpose: Purpose | None = None
-    audience: str | None = Field(default=None, max_length=2000)
+class NetworkUpdate(Patch):
+    name: NotNull[Name] = None
+    purpose: NotNull[Purpose] = None
+    audience: NotNull[str] = Field(default=None, max_length=2000)
 
 
 class NetworkPublic(BaseModel):
@@ -145,11 +146,11 @@ class PillarCreate(Strict):
     )
 
 
-class PillarUpdate(Strict):
-    name: Name | None = None
-    description: str | None = Field(default=None, max_length=4000)
-    networks: list[Slug] | None = Field(default=None, max_length=50)
-    audiences: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = (
+class PillarUpdate(Patch):
+    name: NotNull[Name] = None
+    description: NotNull[str] = Field(default=None, max_length=4000)
+    networks: NotNull[list[Slug]] = Field(default=None, max_length=50)
+    audiences: NotNull[list[Annotated[str, StringConstraints(min_length=1, max_length=200)]]] = (
         Field(default=None, max_length=50)
     )
 
