@@ -34,8 +34,9 @@ def test_committed_openapi_matches_the_app() -> None:
 
 def test_openapi_stays_small() -> None:
     # 617 KB before problems, headers and parameters became shared components; 347 KB with
-    # every event's payload documented field by field.
-    assert SPEC.stat().st_size < 350_000
+    # every event's payload documented field by field; 360 KB with the planning, A/B and
+    # bounds additions. A guard against regrowth, not the 250 KB aim (not met yet).
+    assert SPEC.stat().st_size < 370_000
 
 
 def test_every_operation_is_documented_for_client_generators(spec: dict[str, Any]) -> None:

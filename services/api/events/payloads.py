@@ -40,7 +40,7 @@ _WORK_ITEM_EXAMPLE = {"request_id": 42, "owner_id": 7, "title": "TikTok launch t
                       "quadrant": "quick_win"}
 # What a plan action adds to a work item event (`what-can-i-take-off-my-plate/apply`).
 _PLAN_ACTION = {"action": {"type": "string", "enum": ["defer", "hand_over", "decline"]},
-                "reason": TEXT, "from_owner_id": INT}
+                "reason": TEXT}
 # The fields every request event raised by a plan action carries.
 _REQUEST_PLAN = {"request_id": INT, "requester_id": INT_OR_NULL, "work_item_id": INT,
                  "reason": TEXT}
@@ -178,9 +178,10 @@ DATA_SCHEMAS: dict[str, dict[str, Any]] = {
         "The owner deferred the request's work to `new_date` (the work item's new due time).",
         {**_REQUEST_PLAN_EXAMPLE, "new_date": "2027-01-22T00:00:00+00:00"},
         **_REQUEST_PLAN, new_date=MOMENT),
-    "RequestHandedOverData": shape("The request's work (and the request) went to `owner_id`.",
-                                   {**_REQUEST_PLAN_EXAMPLE, "owner_id": 9},
-                                   **_REQUEST_PLAN, owner_id=INT),
+    "RequestHandedOverData": shape(
+        "The request's work (and the request) went from `from_owner_id` to `to_owner_id`.",
+        {**_REQUEST_PLAN_EXAMPLE, "from_owner_id": 7, "to_owner_id": 9},
+        **_REQUEST_PLAN, from_owner_id=INT_OR_NULL, to_owner_id=INT),
     "RequestDeclinedByPlanData": shape("The owner took the request's work off their plate.",
                                        _REQUEST_PLAN_EXAMPLE, **_REQUEST_PLAN),
     "ScheduleChangedData": shape(
@@ -197,8 +198,11 @@ DATA_SCHEMAS: dict[str, dict[str, Any]] = {
     "WebhookDeliveryReplayedData": shape("The delivery queued again and its event.",
                                          {"delivery_id": 77, "event_id": 1042},
                                          delivery_id=INT, event_id=INT),
-    "WorkItemData": shape("The item: its request (if any), owner, title and quadrant.",
-                          _WORK_ITEM_EXAMPLE, **_WORK_ITEM),
+    "WorkItemCreatedData": shape(
+        "The item, and whether its effort is the default assumed for a request accepted "
+        "without an estimate (the owner is asked to confirm it).",
+        {**_WORK_ITEM_EXAMPLE, "effort_is_assumed": False}, **_WORK_ITEM,
+        effort_is_assumed=BOOL),
     "WorkItemUpdatedData": shape(
         "The item after the change, and the fields sent (dates as ISO 8601).",
         {**_WORK_ITEM_EXAMPLE, "changes": {"effort_hours": 6, "title": "TikTok launch teaser"}},
@@ -214,21 +218,22 @@ DATA_SCHEMAS: dict[str, dict[str, Any]] = {
     "WorkItemDeferredData": shape(
         "A plan action moved the item's due time from `old_deadline` to `new_deadline`.",
         {**_WORK_ITEM_EXAMPLE, "action": "defer",
-         "reason": "Over capacity this week; the deadline allows it.", "from_owner_id": 7,
-         "old_deadline": "2027-01-15T00:00:00+00:00",
+         "reason": "Over capacity this week; the deadline allows it.",
+         "old_deadline": "2027-01-15T00:00:00+00:00", "not_before": None,
          "new_deadline": "2027-01-22T00:00:00+00:00"},
-        **_WORK_ITEM, **_PLAN_ACTION, old_deadline=MOMENT_OR_NULL, new_deadline=MOMENT),
+        **_WORK_ITEM, **_PLAN_ACTION, old_deadline=MOMENT_OR_NULL, not_before=MOMENT_OR_NULL,
+        new_deadline=MOMENT),
     "WorkItemHandedOverData": shape(
         "A plan action handed the item from `from_owner_id` to `to_owner_id`.",
         {"request_id": 42, "title": "TikTok launch teaser", "quadrant": "quick_win",
          "action": "hand_over", "reason": "Olivia has room on Thursday.", "from_owner_id": 7,
          "to_owner_id": 9},
         **{k: v for k, v in _WORK_ITEM.items() if k != "owner_id"}, **_PLAN_ACTION,
-        to_owner_id=INT),
+        from_owner_id=INT, to_owner_id=INT),
     "WorkItemDeclinedData": shape(
         "A plan action declined the item to free capacity.",
         {**_WORK_ITEM_EXAMPLE, "action": "decline",
-         "reason": "Low impact and no room before its deadline.", "from_owner_id": 7},
+         "reason": "Low impact and no room before its deadline."},
         **_WORK_ITEM, **_PLAN_ACTION),
 }
 
@@ -285,7 +290,7 @@ EVENT_DATA: dict[str, str] = {
     "webhook.updated": "WebhookUpdate",
     "webhook.deleted": "WebhookDeletedData",
     "webhook.delivery_replayed": "WebhookDeliveryReplayedData",
-    "work_item.created": "WorkItemData",
+    "work_item.created": "WorkItemCreatedData",
     "work_item.updated": "WorkItemUpdatedData",
     "work_item.deleted": "WorkItemChunksData",
     "work_item.split": "WorkItemChunksData",

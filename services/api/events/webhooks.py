@@ -16,6 +16,7 @@ import httpx2
 from sqlalchemy import or_, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -207,10 +208,12 @@ async def deliver(engine: AsyncEngine, client: httpx2.AsyncClient, delivery_id: 
                   settings: Settings) -> DeliveryStatus:
     async with AsyncSession(engine, expire_on_commit=False) as session:
         delivery = await session.get(WebhookDelivery, delivery_id)
-        assert delivery is not None
+        if delivery is None:
+            return DeliveryStatus.failed  # the webhook was deleted since the claim
         hook = await session.get(Webhook, delivery.webhook_id)
         event = await session.get(Event, delivery.event_id)
-        assert hook is not None and event is not None
+        if hook is None or event is None:
+            return DeliveryStatus.failed
         body = payload(event)
         msg_id = f"evt_{event.id}"
         timestamp = int(utcnow().timestamp())
@@ -241,8 +244,21 @@ async def deliver(engine: AsyncEngine, client: httpx2.AsyncClient, delivery_id: 
             delivery.next_attempt_at = now + backoff(delivery.attempts,
                                                      settings.webhook_backoff_seconds)
         session.add(delivery)
-        await session.commit()
+        try:
+            await session.commit()
+        except StaleDataError:
+            # The webhook, and its deliveries with it, was deleted while this one was sent.
+            await session.rollback()
+            return DeliveryStatus.failed
         return delivery.status
+
+
+async def _deliver_logged(engine: AsyncEngine, client: httpx2.AsyncClient, delivery_id: int,
+                          settings: Settings) -> None:
+    try:
+        await deliver(engine, client, delivery_id, settings)
+    except Exception:
+        log.exception("webhook delivery %s failed", delivery_id)
 
 
 async def run_once(engine: AsyncEngine, client: httpx2.AsyncClient, settings: Settings) -> int:
@@ -250,7 +266,12 @@ async def run_once(engine: AsyncEngine, client: httpx2.AsyncClient, settings: Se
     async with AsyncSession(engine, expire_on_commit=False) as session:
         await fan_out(session)
         ids = await claim(session)
-    await asyncio.gather(*(deliver(engine, client, i, settings) for i in ids))
+    # A task group, not gather: one failed delivery leaves the others running, and a cancelled
+    # pass (shutdown) waits for every delivery to stop before the pools close. Deliveries
+    # orphaned by gather outlived the engine and hung the event loop's close.
+    async with asyncio.TaskGroup() as group:
+        for i in ids:
+            group.create_task(_deliver_logged(engine, client, i, settings))
     return len(ids)
 
 

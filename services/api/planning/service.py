@@ -217,7 +217,7 @@ async def create_item(session: AsyncSession, data: WorkItemCreate, *,
                            deadline=data.deadline, pillar_fit=data.pillar_fit, goal=data.goal,
                            impact=data.impact, is_fixed=data.is_fixed)
     await events.record(session, "work_item.created", "work_item", item.id,
-                        event_data(item), actor=actor)
+                        event_data(item, effort_is_assumed=item.effort_is_assumed), actor=actor)
     await session.commit()
     return item
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.events.test_payloads import PLATE_EVENTS, assert_documented
 from tests.api.planning.test_router import MONDAY, apply, events_of, item, plan, plate
 from tests.api.team.test_router import assert_problem, count_events
 from tests.factories import Api
@@ -76,6 +77,11 @@ def test_applied_plate_keeps_its_promises_over_http(api: Api, seed: int) -> None
     for event in events_of(api, "work_item.handed_over"):
         assert event["data"]["from_owner_id"] == owner["id"]
         assert "owner_id" not in event["data"]
+    told = events_of(api, *PLATE_EVENTS)
+    kinds = {"defer": "work_item.deferred", "hand_over": "work_item.handed_over",
+             "decline": "work_item.declined"}
+    assert {e["type"] for e in told} >= {kinds[a["action"]] for a in proposal["actions"]}
+    assert_documented(api, told)
     again = plate(api, owner)
     assert again["actions"] == []
 
