@@ -133,6 +133,7 @@ def test_dates_outside_1970_to_2999_are_422(api: Api, team: dict[str, Any]) -> N
         ("GET", "/v1/reports/performance?from=9999-01-01&to=9999-12-31", None),
         ("GET", "/v1/reports/performance?quarter=9999-Q4", None),
         ("GET", "/v1/calendar/entries?from=9999-12-31T23:59:59-14:00", None),
+        ("GET", "/v1/calendar/export?from=9999-01-01T00:00:00Z&to=9999-12-31T00:00:00Z", None),
         ("POST", "/v1/requests", {"title": "t", "description": "d", "goal": "awareness",
                                   "audience": "all", "networks": [slug], "department": "Sales",
                                   "desired_publish_at": "9999-12-31T23:59:59-14:00"}),

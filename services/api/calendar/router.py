@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 from sqlmodel import col
 
 from services.api.auth import PersonKey, StaffKey
@@ -182,8 +181,8 @@ async def import_entries(
     response_class=StreamingResponse)
 async def export_entries(
     session: SessionDep, _: PersonKey,
-    start: Annotated[AwareDatetime, Query(alias="from", examples=["2026-12-01T00:00:00Z"])],
-    end: Annotated[AwareDatetime, Query(alias="to", examples=["2027-01-01T00:00:00Z"])],
+    start: Annotated[TimestampParam, Query(alias="from", examples=["2026-12-01T00:00:00Z"])],
+    end: Annotated[TimestampParam, Query(alias="to", examples=["2027-01-01T00:00:00Z"])],
     format: Literal["csv", "json"] = "csv", network: str | None = None,
     owner_id: IdParam | None = None,
 ) -> StreamingResponse:
